@@ -1,0 +1,146 @@
+"""The data model: plain frozen dataclasses shared by every stage."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A half-open character range ``[start, end)``."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.start < 0 or self.end < self.start:
+            raise ValueError(f"bad span {self.start}..{self.end}")
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+
+def _run_start(run: tuple[int, int, int]) -> int:
+    return run[0]
+
+
+@dataclass(frozen=True, slots=True)
+class OffsetMap:
+    """Maps each clean-text character to the raw-text character it came from.
+
+    Stored as runs ``(clean_start, raw_start, length)``: inside a run, clean
+    character ``clean_start + k`` came from raw character ``raw_start + k``.
+    Most of a document is one long run, so the map stays small.
+    """
+
+    runs: tuple[tuple[int, int, int], ...]
+    clean_length: int
+
+    @classmethod
+    def from_origins(cls, origins: list[int]) -> OffsetMap:
+        """Return the run-length form of a per-character origin list."""
+        runs: list[tuple[int, int, int]] = []
+        for clean_index, raw_index in enumerate(origins):
+            if runs:
+                c0, r0, n = runs[-1]
+                if c0 + n == clean_index and r0 + n == raw_index:
+                    runs[-1] = (c0, r0, n + 1)
+                    continue
+            runs.append((clean_index, raw_index, 1))
+        return cls(tuple(runs), len(origins))
+
+    def origins(self) -> list[int]:
+        """Return the raw index of every clean character, in order."""
+        out: list[int] = []
+        for _, raw_start, length in self.runs:
+            out.extend(range(raw_start, raw_start + length))
+        return out
+
+    def to_raw(self, clean_index: int) -> int:
+        """Return the raw index of one clean character."""
+        if not 0 <= clean_index < self.clean_length:
+            raise IndexError(clean_index)
+        run = self.runs[bisect.bisect_right(self.runs, clean_index, key=_run_start) - 1]
+        return run[1] + (clean_index - run[0])
+
+    def span_to_raw(self, span: Span) -> Span:
+        """Return the raw span covering the clean span (empty spans stay empty)."""
+        if len(span) == 0:
+            if span.start >= self.clean_length:
+                end = self.to_raw(self.clean_length - 1) + 1 if self.clean_length else 0
+                return Span(end, end)
+            point = self.to_raw(span.start)
+            return Span(point, point)
+        return Span(self.to_raw(span.start), self.to_raw(span.end - 1) + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLink:
+    """A URL the document cites, e.g. a newsletter footnote."""
+
+    url: str
+    number: int | None  # footnote number as printed; None for an unnumbered link
+    raw_span: Span  # where the link was written in the raw text
+    anchor: int | None = None  # clean-text offset of the reference mark, if found
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One unit of a document: a digest entry, a plan section, front matter…"""
+
+    index: int
+    kind: str  # digest_entry | plan_section | article | front_matter | notice | contents | back_matter
+    title: str
+    span: Span  # in the clean text
+    text: str
+    path: tuple[str, ...] = ()
+    section: str | None = None
+    number: str | None = None  # the entry or heading number as written: "1、", "01", "(一)"
+    responsible: tuple[str, ...] = ()  # 责任单位 of a plan task
+    links: tuple[SourceLink, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RawDocument:
+    """What ingest read: bytes decoded into text, with where they came from."""
+
+    source: str  # path or URL
+    sha256: str
+    format: str  # txt | html | pdf | docx
+    encoding: str | None
+    raw_text: str
+    title: str | None = None
+    published: str | None = None  # ISO date from metadata, when the format gives one
+    size: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CleanText:
+    """Normalized text, its map back to the raw text, and what cleaning set aside."""
+
+    text: str
+    offsets: OffsetMap
+    links: tuple[SourceLink, ...] = ()
+    metadata: tuple[tuple[str, str], ...] = ()  # e.g. ("url", …), ("updated", …) from page footers
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A processed document: raw and clean text, offset map and items."""
+
+    raw: RawDocument
+    clean: CleanText
+    items: tuple[Item, ...] = ()
+    ingested_at: datetime = field(default_factory=datetime.now)
+
+    @property
+    def title(self) -> str:
+        """Return the best title known: metadata, else the first item's title."""
+        if self.raw.title:
+            return self.raw.title
+        for item in self.items:
+            if item.title:
+                return item.title
+        return self.raw.source

@@ -1,0 +1,45 @@
+"""Raw text → clean simplified Chinese, with an offset map back to the raw text."""
+
+from __future__ import annotations
+
+import bisect
+
+from policylens.model import CleanText, OffsetMap, SourceLink
+from policylens.normalize import boilerplate, punctuation, residue, script
+from policylens.normalize.tracked import TrackedText
+from policylens.resources import Resources
+
+
+def normalize(raw_text: str, res: Resources) -> CleanText:
+    """Return the clean text of ``raw_text``, its offset map, footnote links and page metadata."""
+    text = TrackedText.from_raw(raw_text)
+    metadata = boilerplate.page_metadata(raw_text, res)
+    # 1. characters: line breaks, mojibake, width, known mis-encodings, pinyin glosses, script
+    text = punctuation.unify_line_breaks(text)
+    text = script.fix_mojibake(text)
+    text = script.fold_width(text)
+    text = script.replace_literals(text, res.repairs)
+    text = script.remove_pinyin_glosses(text)
+    text = script.to_simplified(text, res)
+    # 2. layout: one flattened line per page becomes paragraphs again
+    text = punctuation.chinese_marks(text)
+    text = punctuation.collapse_doubled_marks(text)
+    text = punctuation.split_flattened_lines(text)
+    # 3. what is not the document's own text: web boilerplate, then PDF residue
+    text = boilerplate.remove_boilerplate(text, res)
+    text, found = residue.remove_residue(text)
+    text = punctuation.remove_masks(text)
+    # 4. spacing last, so earlier steps still see the line structure they rely on
+    text = punctuation.tidy_spaces(text)
+    links = tuple(_anchor(link, found.ref_marks, text.origins) for link in found.links)
+    return CleanText(text.text, OffsetMap.from_origins(list(text.origins)), links, metadata)
+
+
+def _anchor(link: SourceLink, marks: tuple[tuple[int, int], ...], origins: tuple[int, ...]) -> SourceLink:
+    """Return the link with the clean offset of its reference mark, when the text has one."""
+    raw = next((offset for number, offset in marks if number == link.number), None)
+    if raw is None:
+        return link
+    # The mark itself was removed: anchor at the first clean character after it.
+    anchor = min(bisect.bisect_left(origins, raw), max(len(origins) - 1, 0))
+    return SourceLink(link.url, link.number, link.raw_span, anchor)

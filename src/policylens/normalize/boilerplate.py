@@ -1,0 +1,40 @@
+"""Web and print boilerplate: navigation, footers, disclaimers, comment boxes."""
+
+from __future__ import annotations
+
+from policylens.normalize.tracked import Edit, TrackedText, line_spans
+from policylens.resources import Resources
+
+CUT_AFTER_SHARE = 0.4
+
+
+def page_metadata(text: str, res: Resources) -> tuple[tuple[str, str], ...]:
+    """Return ``(key, value)`` pairs from metadata lines such as ``文章链接:URL``."""
+    found: list[tuple[str, str]] = []
+    for start, end in line_spans(text):
+        line = text[start:end].strip()
+        for key, pattern in res.metadata_lines:
+            match = pattern.search(line)
+            if match:
+                found.append((key, match.group(1).strip()))
+                break
+    return tuple(found)
+
+
+def remove_boilerplate(text: TrackedText, res: Resources) -> TrackedText:
+    """Return the text without boilerplate lines, and without whatever follows a ``cut`` line."""
+    edits: list[Edit] = []
+    for start, end in line_spans(text.text):
+        line = text.text[start:end].strip()
+        if not line:
+            continue
+        rule = next((r for r in res.boilerplate if r.pattern.search(line)), None)
+        if rule is None:
+            continue
+        # A related-articles list in a sidebar can come before the article;
+        # only a cut marker in the latter part of the page ends the text.
+        if rule.action == "cut" and start > len(text.text) * CUT_AFTER_SHARE:
+            edits.append((start, len(text.text), ""))
+            break
+        edits.append((start, end, ""))
+    return text.apply(edits)

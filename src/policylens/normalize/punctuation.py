@@ -1,0 +1,94 @@
+"""Punctuation and whitespace: doubled marks, ASCII marks in Chinese text, spacing, layout."""
+
+from __future__ import annotations
+
+import re
+
+from policylens.normalize.tracked import Edit, TrackedText, line_spans
+
+HAN = "\u3400-\u9fff"
+CJK_PUNCT = "，。、；：！？（）《》“”‘’「」『』【】〔〕—…·"
+MASK = re.compile(r"\*{2,}")  # masked words on web pages: "可给予**1000万元"
+
+# ASCII marks next to Chinese text take their Chinese form.
+_ASCII_TO_FULL = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？"}
+ASCII_MARK_IN_CHINESE = re.compile(
+    rf"(?<=[{HAN}{CJK_PUNCT}])[,;:!?]|[,;!?](?=[{HAN}{CJK_PUNCT}])|,(?=\s*[{HAN}])"
+)
+PAREN_GROUP = re.compile(r"\(([^()\n]{0,80})\)")
+
+# A run of marks such as ",、" ",," ",;" "。," left by a bad conversion keeps its strongest mark.
+DOUBLED_MARKS = re.compile(r"[，、；。,;](?:[ \t]*[，、；。,;])+")
+_MARK_RANK = {"。": 4, "；": 3, ";": 3, "、": 2, "，": 1, ",": 1}
+
+# Spaces a PDF or a careless editor put inside Chinese text: "2023 年 9 月", "举 行".
+_TIGHT = rf"[{HAN}{CJK_PUNCT}]"
+SPACE_IN_CHINESE = re.compile(
+    rf"(?<={_TIGHT})[ \t]+(?={_TIGHT}|\d)|(?<=\d)[ \t]+(?={_TIGHT})"
+)
+# One very long line whose paragraphs are separated by single spaces (pages
+# flattened by a scraper): a space between two Chinese characters or marks ends a paragraph.
+LONG_LINE = 600
+PARAGRAPH_SPACE = re.compile(
+    rf"(?<=[{HAN}{CJK_PUNCT}）)])[ \t]+(?=[{HAN}（(“《—]|\d{{1,2}}[.．、](?!\d)|\d{{4}}年)"
+)
+
+
+LINE_BREAK = re.compile(r"\r\n?|[\f\v\u2028\u2029\x85]")
+
+
+def unify_line_breaks(text: TrackedText) -> TrackedText:
+    """Return the text with every line break written as a single newline."""
+    return text.sub(LINE_BREAK, "\n")
+
+
+def remove_masks(text: TrackedText) -> TrackedText:
+    """Return the text without ``**`` masks."""
+    return text.sub(MASK, "")
+
+
+def chinese_marks(text: TrackedText) -> TrackedText:
+    """Return the text with ASCII , ; : ! ? and () in Chinese context made full-width."""
+    text = text.sub(ASCII_MARK_IN_CHINESE, lambda m: _ASCII_TO_FULL[m.group(0)])
+
+    def paren(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        before = text.text[match.start() - 1] if match.start() else ""
+        if re.search(f"[{HAN}]", inner) or re.match(f"[{HAN}]", before):
+            return f"（{inner}）"
+        return match.group(0)
+
+    return text.sub(PAREN_GROUP, paren)
+
+
+def collapse_doubled_marks(text: TrackedText) -> TrackedText:
+    """Return the text with each run of doubled marks reduced to its strongest mark."""
+
+    def strongest(match: re.Match[str]) -> str:
+        marks = [ch for ch in match.group(0) if ch in _MARK_RANK]
+        strongest_mark = max(marks, key=lambda ch: _MARK_RANK[ch])
+        return _ASCII_TO_FULL.get(strongest_mark, strongest_mark)
+
+    return text.sub(DOUBLED_MARKS, strongest)
+
+
+def split_flattened_lines(text: TrackedText) -> TrackedText:
+    """Return the text with over-long space-separated lines broken into paragraphs."""
+    edits: list[Edit] = []
+    for start, end in line_spans(text.text):
+        if end - start < LONG_LINE:
+            continue
+        line = text.text[start:end]
+        edits.extend(
+            (start + m.start(), start + m.end(), "\n") for m in PARAGRAPH_SPACE.finditer(line)
+        )
+    return text.apply(edits)
+
+
+def tidy_spaces(text: TrackedText) -> TrackedText:
+    """Return the text without spaces inside Chinese, line-edge spaces or extra blank lines."""
+    text = text.sub(SPACE_IN_CHINESE, "")
+    text = text.sub(re.compile(r"[ \t\f\v]+"), " ")
+    text = text.sub(re.compile(r"(?m)^ +| +$"), "")
+    text = text.sub(re.compile(r"\n{3,}"), "\n\n")
+    return text.sub(re.compile(r"^\n+|\n+$"), "")

@@ -1,0 +1,197 @@
+"""PDF-to-text residue: page numbers, footnotes, stray marks, paragraphs split by page breaks."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from policylens.model import SourceLink, Span
+from policylens.normalize.tracked import Edit, TrackedText, line_spans
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+LONE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")  # "7", "01"
+JUNK_LINE = re.compile(r"^\s*(?:[_\-–—~·•.]+|[A-Za-z])\s*$")  # "_", "-", "q"
+URL_START = re.compile(r"https?://|www\.")
+SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+SUPERSCRIPT_RUN = re.compile(f"[{SUPERSCRIPT_DIGITS}]+")
+# A footnote mark left at a paragraph's end: "…有效性。1", "…1500 亿元。²"
+TRAILING_REF = re.compile(rf"(?<=[。！？”」』）)\]])\s*([{SUPERSCRIPT_DIGITS}]+|\d{{1,2}})\s*$")
+DOT_LEADER = re.compile(r"[.·…]{4,}\s*\d{0,3}\s*$")  # contents page "……3"
+# A line that ends mid-sentence, so a page break may have split its paragraph.
+SENTENCE_END = re.compile(r"[。！？；：:”」』）)…!?]\s*$")
+# A paragraph ending in one of these is complete, so a page break after it splits nothing.
+PARAGRAPH_END = re.compile(r"[。！？；：:”」』）)…!?》\"\d]\s*$")
+URL_TAIL = re.compile(r"^[\w\-./?=&%#~+]{3,}$")
+HEADLINE_MAX = 60
+
+_SUPERSCRIPT_TABLE = str.maketrans(SUPERSCRIPT_DIGITS, "0123456789")
+
+
+@dataclass(frozen=True, slots=True)
+class Residue:
+    """What residue removal set aside: links and where their reference marks were (raw offsets)."""
+
+    links: tuple[SourceLink, ...]
+    ref_marks: tuple[tuple[int, int], ...]  # (footnote number, raw offset of the mark)
+
+
+def _number(text: str) -> int | None:
+    digits = text.translate(_SUPERSCRIPT_TABLE)
+    return int(digits) if digits.isdigit() else None
+
+
+def parse_footnote_line(line: str) -> tuple[int | None, str] | None:
+    """Return ``(number, url)`` for a footnote line such as ``¹ https://a.cn/x.html``."""
+    if CJK.search(line):
+        return None
+    match = URL_START.search(line)
+    if match is None:
+        return None
+    marks = re.findall(rf"[\d{SUPERSCRIPT_DIGITS}]+", line[: match.start()])
+    number = _number(marks[0]) if marks else None
+    url = line[match.start() :].strip().rstrip("$").strip().rstrip("\\").strip()
+    # PDF text loses the underscores of underlined links: "art 115c" was "art_115c".
+    url = re.sub(r"\s+", "_", url)
+    if url.startswith("www."):
+        url = "http://" + url
+    return number, url
+
+
+def _is_headline_like(line: str) -> bool:
+    stripped = line.strip()
+    return 0 < len(stripped) <= HEADLINE_MAX and not SENTENCE_END.search(stripped)
+
+
+def _entry_numbers(lines: list[str]) -> set[int]:
+    """Return indexes of lone-number lines that number entries (01, 02, 03 … each before a headline)."""
+    candidates: list[tuple[int, int]] = []
+    for index, line in enumerate(lines):
+        match = LONE_NUMBER.match(line)
+        if not match:
+            continue
+        following = next((other for other in lines[index + 1 :] if other.strip()), "")
+        if _is_headline_like(following) and not LONE_NUMBER.match(following):
+            candidates.append((index, int(match.group(1))))
+    keep: set[int] = set()
+    chain: list[tuple[int, int]] = []
+    for index, value in candidates:
+        if chain and value == chain[-1][1] + 1:
+            chain.append((index, value))
+        else:
+            if len(chain) >= 3:
+                keep.update(i for i, _ in chain)
+            chain = [(index, value)]
+    if len(chain) >= 3:
+        keep.update(i for i, _ in chain)
+    return keep
+
+
+def _fill_unnumbered(links: list[SourceLink]) -> list[SourceLink]:
+    """Return links where an unnumbered one between n and n+2 gets number n+1."""
+    out = list(links)
+    for i, link in enumerate(out):
+        if link.number is not None:
+            continue
+        before = next((x.number for x in reversed(out[:i]) if x.number is not None), 0)
+        after = next((x.number for x in out[i + 1 :] if x.number is not None), None)
+        if after is None or after == before + 2:
+            out[i] = SourceLink(link.url, before + 1, link.raw_span)
+    return out
+
+
+def remove_residue(text: TrackedText) -> tuple[TrackedText, Residue]:
+    """Return the text without PDF residue, and the footnote links and marks it held."""
+    spans = line_spans(text.text)
+    lines = [text.text[s:e] for s, e in spans]
+    has_footnotes = any(parse_footnote_line(line) for line in lines)
+    entry_numbers = _entry_numbers(lines)
+    edits: list[Edit] = []
+    links: list[SourceLink] = []
+    marks: list[tuple[int, int]] = []
+    last_content: int | None = None  # index of the last kept content line
+    residue_since = False
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        start, end = spans[index]
+        footnote = parse_footnote_line(line)
+        if footnote is not None:
+            number, url = footnote
+            last = index
+            # A URL broken over lines continues on a line of bare URL characters.
+            while last + 1 < len(lines) and URL_TAIL.match(lines[last + 1].strip()) and not (
+                LONE_NUMBER.match(lines[last + 1])
+            ):
+                last += 1
+                url += lines[last].strip()
+            links.append(SourceLink(url, number, Span(text.origins[start] if line else 0,
+                                                      text.origins[spans[last][1] - 1] + 1)))
+            edits.append((start, spans[last][1], ""))
+            residue_since = True
+            index = last + 1
+            continue
+        is_page_number = LONE_NUMBER.match(line) and index not in entry_numbers
+        if is_page_number or JUNK_LINE.match(line):
+            # Take the newline too, so no blank line is left where the residue was.
+            edits.append((start, min(end + 1, len(text.text)), ""))
+            residue_since = True
+            index += 1
+            continue
+        if not line.strip():
+            index += 1
+            continue
+        content_end = end
+        if has_footnotes:
+            ref = TRAILING_REF.search(line)
+            if ref:
+                number = _number(ref.group(1))
+                if number is not None:
+                    marks.append((number, text.origins[start + ref.start(1)]))
+                edits.append((start + ref.start(), end, ""))
+                content_end = start + ref.start()
+        for sup in SUPERSCRIPT_RUN.finditer(line[: content_end - start]):
+            number = _number(sup.group(0))
+            if number is not None:
+                marks.append((number, text.origins[start + sup.start()]))
+            edits.append((start + sup.start(), start + sup.end(), ""))
+        leader = DOT_LEADER.search(line)
+        if leader:
+            edits.append((start + leader.start(), end, ""))
+        if residue_since and last_content is not None and _continues(lines[last_content], line):
+            # Join across the page break: drop everything between the two halves.
+            prev_end = _content_end(lines[last_content], spans[last_content], has_footnotes)
+            edits = [e for e in edits if not (prev_end <= e[0] < start)]
+            edits.append((prev_end, start, ""))
+        last_content = index
+        residue_since = False
+        index += 1
+    return text.apply(_merge(edits)), Residue(tuple(_fill_unnumbered(links)), tuple(marks))
+
+
+def _content_end(line: str, span: tuple[int, int], has_footnotes: bool) -> int:
+    ref = TRAILING_REF.search(line) if has_footnotes else None
+    return span[0] + ref.start() if ref else span[1]
+
+
+def _continues(previous: str, line: str) -> bool:
+    """Return whether ``line`` is the rest of a paragraph that ``previous`` left unfinished."""
+    previous = previous.rstrip()
+    return (
+        len(previous) > 30
+        and not PARAGRAPH_END.search(previous)
+        and bool(re.match(r"[\u3400-\u9fffa-z]", line.lstrip()))
+    )
+
+
+def _merge(edits: list[Edit]) -> list[Edit]:
+    """Return edits with deletions that overlap merged into one."""
+    merged: list[Edit] = []
+    for start, end, replacement in sorted(edits):
+        if merged and start < merged[-1][1]:
+            last_start, last_end, last_replacement = merged[-1]
+            if replacement or last_replacement:
+                raise ValueError("overlapping replacements")
+            merged[-1] = (last_start, max(last_end, end), "")
+        else:
+            merged.append((start, end, replacement))
+    return merged

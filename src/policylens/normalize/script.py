@@ -1,0 +1,99 @@
+"""Characters: mojibake, character width, pinyin glosses, traditional → simplified."""
+
+from __future__ import annotations
+
+import re
+
+import ftfy
+
+from policylens.normalize.tracked import TrackedText, line_spans
+from policylens.resources import Resources
+
+# Only what ftfy is for: mis-decoded text. Width, quotes and line breaks are
+# ours to handle, because Chinese text needs its curly quotes and full-width
+# punctuation, and every change must keep the offset map exact.
+FTFY_CONFIG = ftfy.TextFixerConfig(
+    unescape_html=False,
+    fix_character_width=False,
+    uncurl_quotes=False,
+    fix_line_breaks=False,
+    normalization=None,
+    explain=False,
+)
+
+# Full-width forms that are not Chinese punctuation fold to ASCII: digits,
+# letters and symbols such as ％ ＋ ．. Chinese punctuation (，（）：；！？) stays.
+_KEEP_FULL_WIDTH = set("，（）：；！？")
+WIDTH_TABLE: dict[int, str] = {
+    code: chr(code - 0xFEE0)
+    for code in range(0xFF01, 0xFF5F)
+    if chr(code) not in _KEEP_FULL_WIDTH
+}
+WIDTH_TABLE[0x3000] = " "  # ideographic space
+WIDTH_TABLE[0x00A0] = " "  # no-break space
+WIDTH_TABLE[0xFEFF] = " "  # stray byte-order mark inside text
+
+_TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü"
+# A pinyin gloss glued to a character, as in 產(chǎn)業(yè): a CJK character (or a
+# '?' standing for a lost one) followed by lowercase pinyin with a tone mark.
+PINYIN_GLOSS = re.compile(
+    rf"(?<=[\u3400-\u9fff?])\((?=[a-z{_TONE_VOWELS}]*[{_TONE_VOWELS}])[a-z{_TONE_VOWELS}]{{1,7}}\)"
+)
+_SUSPECT_MOJIBAKE = re.compile(r"[\u00c0-\u00ff\u0080-\u009f\ufffd]|Ã|â€")
+
+
+def fix_mojibake(text: TrackedText) -> TrackedText:
+    """Return the text with mis-decoded lines repaired by ftfy."""
+    edits = []
+    for start, end in line_spans(text.text):
+        line = text.text[start:end]
+        if _SUSPECT_MOJIBAKE.search(line):
+            fixed = ftfy.fix_text(line, FTFY_CONFIG)
+            if fixed != line:
+                edits.append((start, end, fixed))
+    return text.apply(edits)
+
+
+def fold_width(text: TrackedText) -> TrackedText:
+    """Return the text with full-width digits, letters and spaces made half-width."""
+    return text.translate(WIDTH_TABLE)
+
+
+def _literal_pattern(pairs: tuple[tuple[str, str], ...]) -> re.Pattern[str] | None:
+    if not pairs:
+        return None
+    keys = sorted((left for left, _ in pairs), key=len, reverse=True)
+    return re.compile("|".join(re.escape(key) for key in keys))
+
+
+def replace_literals(text: TrackedText, pairs: tuple[tuple[str, str], ...]) -> TrackedText:
+    """Return the text with each literal ``from`` replaced by its ``to``, longest first."""
+    pattern = _literal_pattern(pairs)
+    if pattern is None:
+        return text
+    table = dict(pairs)
+    return text.sub(pattern, lambda m: table[m.group(0)])
+
+
+def remove_pinyin_glosses(text: TrackedText) -> TrackedText:
+    """Return the text without pinyin glosses: 產(chǎn)業(yè) → 產業."""
+    return text.sub(PINYIN_GLOSS, "")
+
+
+def to_simplified(text: TrackedText, res: Resources) -> TrackedText:
+    """Return the text in simplified script (OpenCC t2s, then our phrase overrides)."""
+    converted = res.t2s.convert(text.text)
+    if len(converted) == len(text.text):
+        result = TrackedText(converted, text.origins)
+    else:
+        # Rare phrase conversions change length; convert line by line and
+        # fall back to character by character where a line's length changes.
+        edits = []
+        for start, end in line_spans(text.text):
+            line = text.text[start:end]
+            simple = res.t2s.convert(line)
+            if len(simple) != len(line):
+                simple = "".join(res.t2s.convert(ch) or ch for ch in line)
+            edits.append((start, end, simple))
+        result = text.apply(edits)
+    return replace_literals(result, res.t2s_overrides)

@@ -1,0 +1,98 @@
+"""Text that remembers where each character came from.
+
+Every normalization step is an edit list over a ``TrackedText``; applying it
+carries each surviving character's raw offset along, so the clean text can
+always be mapped back to the words it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+Edit = tuple[int, int, str]  # replace text[start:end] with the string
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedText:
+    """A string plus, for each character, its index in the raw text."""
+
+    text: str
+    origins: tuple[int, ...]
+
+    @classmethod
+    def from_raw(cls, raw: str) -> TrackedText:
+        """Return raw text mapped onto itself."""
+        return cls(raw, tuple(range(len(raw))))
+
+    def apply(self, edits: Iterable[Edit]) -> TrackedText:
+        """Return the text with non-overlapping edits applied, origins carried along.
+
+        A replacement of the same length maps character to character; one of a
+        different length spreads its characters over the replaced range in order,
+        so origins never go backwards.
+        """
+        text, origins = self.text, self.origins
+        pieces: list[str] = []
+        new_origins: list[int] = []
+        pos = 0
+        changed = False
+        for start, end, replacement in sorted(edits):
+            if start < pos:
+                raise ValueError(f"overlapping edit at {start}")
+            if text[start:end] == replacement:
+                continue
+            changed = True
+            pieces.append(text[pos:start])
+            new_origins.extend(origins[pos:start])
+            pieces.append(replacement)
+            new_origins.extend(_spread(origins, start, end, len(replacement)))
+            pos = end
+        if not changed:
+            return self
+        pieces.append(text[pos:])
+        new_origins.extend(origins[pos:])
+        return TrackedText("".join(pieces), tuple(new_origins))
+
+    def sub(self, pattern: re.Pattern[str], repl: str | Callable[[re.Match[str]], str]) -> TrackedText:
+        """Return the text with every match of ``pattern`` replaced (like ``re.sub``)."""
+        if isinstance(repl, str):
+            template = repl
+            edits = [(m.start(), m.end(), m.expand(template)) for m in pattern.finditer(self.text)]
+        else:
+            edits = [(m.start(), m.end(), repl(m)) for m in pattern.finditer(self.text)]
+        return self.apply(edits)
+
+    def translate(self, table: dict[int, str]) -> TrackedText:
+        """Return the text with a one-to-one character table applied."""
+        translated = self.text.translate(table)
+        if len(translated) != len(self.text):
+            raise ValueError("translate table must map characters one to one")
+        return TrackedText(translated, self.origins)
+
+
+def _spread(origins: tuple[int, ...], start: int, end: int, count: int) -> list[int]:
+    """Return ``count`` origins drawn in order from ``origins[start:end]``."""
+    if count == 0:
+        return []
+    if end > start:
+        width = end - start
+        if width == count:
+            return list(origins[start:end])
+        return [origins[start + min(k * width // count, width - 1)] for k in range(count)]
+    # A pure insertion borrows the origin of its neighbour.
+    if start > 0:
+        return [origins[start - 1]] * count
+    return [origins[0] if origins else 0] * count
+
+
+def line_spans(text: str) -> list[tuple[int, int]]:
+    """Return ``(start, end)`` of every line, without its newline."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in re.finditer(r"\n", text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return spans

@@ -1,0 +1,68 @@
+"""Loads the rule data in ``policylens/data`` once into a ``Resources`` object."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources as importlib_resources
+from pathlib import Path
+from typing import Any
+
+import opencc
+
+
+@dataclass(frozen=True, slots=True)
+class BoilerplateRule:
+    """One web/print boilerplate pattern; ``action`` is ``drop`` or ``cut``."""
+
+    action: str
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """Everything the pure stages need from data files, loaded once per process."""
+
+    t2s: Any  # opencc.OpenCC; untyped C++ binding
+    t2s_overrides: tuple[tuple[str, str], ...]
+    repairs: tuple[tuple[str, str], ...]
+    boilerplate: tuple[BoilerplateRule, ...]
+    metadata_lines: tuple[tuple[str, re.Pattern[str]], ...]
+    digest_sections: frozenset[str]
+    back_matter: frozenset[str]
+
+
+def _data_lines(name: str, data_dir: Path | None) -> list[str]:
+    if data_dir is not None and (data_dir / name).exists():
+        text = (data_dir / name).read_text(encoding="utf-8")
+    else:
+        text = importlib_resources.files("policylens.data").joinpath(name).read_text("utf-8")
+    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def _pairs(name: str, data_dir: Path | None) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for line in _data_lines(name, data_dir):
+        left, _, right = line.partition("\t")
+        pairs.append((left, right.strip()))
+    return tuple(pairs)
+
+
+def load_resources(data_dir: Path | None = None) -> Resources:
+    """Return the resources, taking files from ``data_dir`` where it has them."""
+    boilerplate = tuple(
+        BoilerplateRule(action, re.compile(pattern))
+        for action, pattern in _pairs("boilerplate.tsv", data_dir)
+    )
+    metadata = tuple(
+        (key, re.compile(pattern)) for key, pattern in _pairs("metadata_lines.tsv", data_dir)
+    )
+    return Resources(
+        t2s=opencc.OpenCC("t2s"),
+        t2s_overrides=_pairs("t2s_overrides.tsv", data_dir),
+        repairs=_pairs("repairs.tsv", data_dir),
+        boilerplate=boilerplate,
+        metadata_lines=metadata,
+        digest_sections=frozenset(line.strip() for line in _data_lines("digest_sections.txt", data_dir)),
+        back_matter=frozenset(line.strip() for line in _data_lines("back_matter.txt", data_dir)),
+    )
