@@ -137,10 +137,14 @@ class Document:
 
     @property
     def title(self) -> str:
-        """Return the best title known: metadata, else the first item's title."""
+        """Return the best title known: from the format, the page's footer, a notice or plan, an item."""
         if self.raw.title:
             return self.raw.title
-        for item in self.items:
-            if item.title:
-                return item.title
+        for key, value in self.clean.metadata:
+            if key == "title":
+                return value.strip("《》")
+        for kinds in (("notice", "article"), ("plan_section",), ("digest_entry",)):
+            for item in self.items:
+                if item.kind in kinds and item.title:
+                    return item.title
         return self.raw.source

@@ -1,0 +1,133 @@
+"""The Python API: the functions the CLI, and later the web app, call.
+
+    >>> from policylens import api
+    >>> report = api.ingest(["examples/corpus"], db="policylens.db")
+    >>> [item.title for item in api.items(db="policylens.db", kind="digest_entry")][:3]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from policylens.config import Settings, load_settings
+from policylens.errors import IngestError, StoreError
+from policylens.ingest import Source, expand_inputs, load
+from policylens.pipeline import process
+from policylens.resources import Resources, load_resources
+from policylens.store import DocumentDetail, DocumentSummary, ItemRecord, SaveResult, Store
+
+
+@dataclass(frozen=True, slots=True)
+class SourceResult:
+    """What happened to one input: stored, skipped as a duplicate, or failed."""
+
+    source: str
+    status: str  # stored | duplicate | error
+    document_id: int | None = None
+    items: int = 0
+    problem: str | None = None
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """Per-source results of one ingest run, with totals."""
+
+    results: list[SourceResult] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        """Return how many sources ended with this status."""
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def items(self) -> int:
+        """Return how many items the stored documents added."""
+        return sum(r.items for r in self.results)
+
+    @property
+    def ok(self) -> bool:
+        """Return whether every source was stored or already there."""
+        return self.count("error") == 0
+
+
+@contextmanager
+def open_store(db: str | None = None, settings: Settings | None = None) -> Iterator[Store]:
+    """Yield the store at ``db`` (a URL or SQLite path), else the configured one."""
+    settings = settings or load_settings(db_url=db)
+    store = Store(settings.db_url)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def ingest_source(source: Source, store: Store, settings: Settings, res: Resources) -> SourceResult:
+    """Read, process and store one source; failures come back as an error result."""
+    try:
+        raw = load(source, settings)
+        existing = store.find_by_hash(raw.sha256)
+        if existing is not None:
+            return SourceResult(source.name, "duplicate", existing)
+        saved: SaveResult = store.save(process(raw, res, datetime.now()))
+    except IngestError as exc:
+        return SourceResult(source.name, "error", problem=exc.problem)
+    except StoreError as exc:
+        return SourceResult(source.name, "error", problem=f"not stored: {exc}")
+    except Exception as exc:  # a bug must cost one file, not the whole run
+        return SourceResult(source.name, "error",
+                            problem=f"internal error ({type(exc).__name__}: {exc}); please report it")
+    status = "stored" if saved.created else "duplicate"
+    return SourceResult(source.name, status, saved.document_id, saved.items)
+
+
+def ingest(
+    inputs: list[str],
+    db: str | None = None,
+    settings: Settings | None = None,
+    on_result: Callable[[SourceResult], None] | None = None,
+    on_sources: Callable[[int], None] | None = None,
+) -> IngestReport:
+    """Ingest files, folders and URLs into the knowledge base; return what happened to each."""
+    settings = settings or load_settings(db_url=db)
+    res = load_resources()
+    report = IngestReport()
+    expanded = list(expand_inputs(inputs, settings))
+    if on_sources is not None:
+        on_sources(len(expanded))
+    with open_store(settings=settings) as store:
+        for entry in expanded:
+            if isinstance(entry, IngestError):
+                result = SourceResult(entry.source, "error", problem=entry.problem)
+            else:
+                result = ingest_source(entry, store, settings, res)
+            report.results.append(result)
+            if on_result is not None:
+                on_result(result)
+    return report
+
+
+def documents(db: str | None = None) -> list[DocumentSummary]:
+    """Return every stored document."""
+    with open_store(db) as store:
+        return store.documents()
+
+
+def document(ref: str, db: str | None = None) -> DocumentDetail:
+    """Return one document (by id or a unique part of its source) with its items."""
+    with open_store(db) as store:
+        return store.document(ref)
+
+
+def items(
+    db: str | None = None,
+    document: str | None = None,
+    kind: str | None = None,
+    section: str | None = None,
+    contains: str | None = None,
+    limit: int | None = None,
+) -> list[ItemRecord]:
+    """Return stored items, filtered."""
+    with open_store(db) as store:
+        return store.items(document, kind, section, contains, limit)

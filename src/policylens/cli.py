@@ -1,0 +1,193 @@
+"""The ``policylens`` command: thin Typer commands over ``policylens.api``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from policylens import api
+from policylens.config import load_settings
+from policylens.errors import PolicyLensError
+from policylens.store import ItemRecord
+
+app = typer.Typer(
+    help="PolicyLens: Chinese emerging-tech policy documents → a sourced knowledge base.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", envvar="POLICYLENS_DB", show_envvar=True,
+                 help="SQLAlchemy URL or SQLite file path [default: policylens.db]."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON list of objects.")]
+
+
+def _print_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+
+
+def _fail(exc: PolicyLensError) -> typer.Exit:
+    err.print(f"[red]error:[/red] {escape(str(exc))}")
+    return typer.Exit(2)
+
+
+@app.command()
+def ingest(
+    inputs: Annotated[list[str], typer.Argument(help="Files, folders or http(s) URLs.")],
+    db: DbOption = None,
+    include: Annotated[list[str] | None, typer.Option(
+        "--include", help="Glob of files to take from folders (repeatable).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(
+        "--exclude", help="Glob of files to skip in folders (repeatable).")] = None,
+    max_size: Annotated[float | None, typer.Option(
+        "--max-size", help="Largest file accepted, in MB [default: 50].")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Read documents, clean and segment them, and store them (same bytes are stored once)."""
+    settings = load_settings(
+        db_url=db, max_file_mb=max_size,
+        include=tuple(include) if include else None, exclude=tuple(exclude) if exclude else None,
+    )
+    with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TextColumn("{task.description}"),
+                  console=err, transient=True, disable=as_json) as progress:
+        task = progress.add_task("", total=None)
+
+        def on_sources(total: int) -> None:
+            progress.update(task, total=total)
+
+        def on_result(result: api.SourceResult) -> None:
+            progress.update(task, advance=1, description=escape(result.source[-50:]))
+            if result.status == "error":
+                progress.console.print(
+                    f"[red]error:[/red] {escape(result.source)}: {escape(result.problem or '')}")
+
+        try:
+            report = api.ingest(inputs, settings=settings, on_result=on_result,
+                                on_sources=on_sources)
+        except PolicyLensError as exc:
+            raise _fail(exc) from None
+    if as_json:
+        _print_json([asdict(r) for r in report.results])
+    else:
+        _print_ingest_summary(report, settings.db_url)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _print_ingest_summary(report: api.IngestReport, db_url: str) -> None:
+    table = Table(title=f"Ingest into {escape(db_url)}", title_justify="left")
+    for column in ("documents stored", "items", "skipped as duplicates", "errors"):
+        table.add_column(column, justify="right")
+    table.add_row(str(report.count("stored")), str(report.items),
+                  str(report.count("duplicate")), str(report.count("error")))
+    out.print(table)
+
+
+@app.command("ls")
+def list_documents(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """List stored documents."""
+    try:
+        docs = api.documents(db)
+    except PolicyLensError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        _print_json([asdict(d) for d in docs])
+        return
+    table = Table()
+    for column in ("id", "source", "title", "format", "encoding", "items", "chars"):
+        table.add_column(column, overflow="fold")
+    for d in docs:
+        table.add_row(str(d.id), escape(d.source), escape((d.title or "")[:40]), d.format,
+                      d.encoding or "", str(d.items), str(d.chars))
+    out.print(table)
+    if not docs:
+        err.print("No documents yet: try `policylens ingest examples/corpus`.")
+
+
+@app.command()
+def show(
+    doc: Annotated[str, typer.Argument(help="Document id or a unique part of its source, e.g. 003.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a document's clean text, item by item."""
+    try:
+        detail = api.document(doc, db)
+    except PolicyLensError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        _print_json([asdict(detail)])
+        return
+    s = detail.summary
+    out.print(f"[bold]#{s.id} {escape(s.title or s.source)}[/bold]")
+    out.print(f"[dim]{escape(s.source)} · {s.format} · {s.encoding or '-'} · "
+              f"{s.items} items · sha256 {s.sha256[:12]}[/dim]\n")
+    for item in detail.items:
+        _print_item(item, with_text=True)
+
+
+def _print_item(item: ItemRecord, with_text: bool) -> None:
+    where = " › ".join(item.path[1:]) if len(item.path) > 1 else (item.section or "")
+    label = f"[cyan]{item.kind}[/cyan]" + (f" [dim]{escape(where)}[/dim]" if where else "")
+    out.print(f"[bold]{item.index:>3}. {escape(item.title)}[/bold]  {label}  "
+              f"[dim]doc {item.document_id} @{item.span[0]}-{item.span[1]}[/dim]")
+    if item.responsible:
+        out.print(f"     [dim]责任单位: {escape('、'.join(item.responsible))}[/dim]")
+    for link in item.links:
+        out.print(f"     [dim][{link.number or '-'}] {escape(link.url)}[/dim]")
+    if with_text:
+        out.print(escape(item.text) + "\n")
+
+
+@app.command()
+def items(
+    db: DbOption = None,
+    doc: Annotated[str | None, typer.Option("--doc", help="Only this document (id or name part).")] = None,
+    kind: Annotated[str | None, typer.Option(
+        "--kind", help="digest_entry, plan_section, article, front_matter, notice, contents, back_matter.")] = None,
+    section: Annotated[str | None, typer.Option("--section", help="Digest section, e.g. 政策速递.")] = None,
+    contains: Annotated[str | None, typer.Option("--contains", help="Text the item must contain.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Show at most this many.")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Print each item's whole text.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """List items (digest entries, plan sections …) across stored documents."""
+    try:
+        records = api.items(db, doc, kind, section, contains, limit)
+    except PolicyLensError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        _print_json([asdict(r) for r in records])
+        return
+    current = None
+    for record in records:
+        if record.document_id != current:
+            current = record.document_id
+            out.print(f"\n[bold magenta]doc {record.document_id}[/bold magenta] "
+                      f"[dim]{escape(record.document)}[/dim]")
+        _print_item(record, with_text=full)
+    if not records:
+        err.print("No items match.")
+
+
+def main() -> None:
+    """Run the CLI."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""Files, folders and URLs → RawDocuments (the only stage that reads the outside world)."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from policylens.config import Settings
+from policylens.errors import IngestError
+from policylens.ingest.formats import (
+    FORMAT_BY_CONTENT_TYPE,
+    FORMAT_BY_SUFFIX,
+    FormatError,
+    extract,
+    sniff_format,
+)
+from policylens.model import RawDocument
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One input to read: a file path or an http(s) URL."""
+
+    name: str
+    is_url: bool = False
+
+
+def is_url(value: str) -> bool:
+    """Return whether an input names an http(s) URL."""
+    return urlparse(value).scheme in ("http", "https")
+
+
+def expand_inputs(inputs: list[str], settings: Settings) -> Iterator[Source | IngestError]:
+    """Yield the sources named by files, folders (recursively, filtered by globs) and URLs.
+
+    A name that does not exist is yielded as an IngestError, so the caller can
+    report it and go on with the rest.
+    """
+    for value in inputs:
+        if is_url(value):
+            yield Source(value, is_url=True)
+            continue
+        path = Path(value)
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                relative = child.relative_to(path).as_posix()
+                if _wanted(relative, settings):
+                    yield Source(str(child))
+        elif path.is_file():
+            yield Source(str(path))
+        else:
+            yield IngestError(value, "no such file, folder or URL")
+
+
+def _wanted(relative: str, settings: Settings) -> bool:
+    name = relative.rsplit("/", 1)[-1]
+    if name.startswith("."):
+        return False
+    included = any(fnmatch.fnmatch(name, g) or fnmatch.fnmatch(relative, g) for g in settings.include)
+    excluded = any(fnmatch.fnmatch(name, g) or fnmatch.fnmatch(relative, g) for g in settings.exclude)
+    return included and not excluded
+
+
+def read_bytes(source: Source, settings: Settings) -> tuple[bytes, str | None]:
+    """Return a source's bytes and, for a URL, its content type."""
+    limit = int(settings.max_file_mb * 1024 * 1024)
+    if source.is_url:
+        return _fetch(source.name, limit, settings.http_timeout_s)
+    path = Path(source.name)
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise IngestError(source.name, _too_big(size, settings.max_file_mb))
+        return path.read_bytes(), None
+    except OSError as exc:
+        raise IngestError(source.name, f"cannot read file ({exc.strerror or exc})") from exc
+
+
+def _too_big(size: int, limit_mb: float) -> str:
+    return f"file is {size / 1048576:.1f} MB, over the {limit_mb:g} MB limit (--max-size)"
+
+
+def _fetch(url: str, limit: int, timeout: float) -> tuple[bytes, str | None]:
+    import httpx
+
+    try:
+        with httpx.stream("GET", url, timeout=timeout, follow_redirects=True,
+                          headers={"User-Agent": "PolicyLens/0.1"}) as response:
+            if response.status_code >= 400:
+                raise IngestError(url, f"server answered HTTP {response.status_code}")
+            chunks: list[bytes] = []
+            received = 0
+            for chunk in response.iter_bytes():
+                received += len(chunk)
+                if received > limit:
+                    raise IngestError(url, _too_big(received, limit / 1048576))
+                chunks.append(chunk)
+            content_type = response.headers.get("content-type", "").split(";")[0].strip()
+            return b"".join(chunks), content_type or None
+    except httpx.HTTPError as exc:
+        raise IngestError(url, f"could not fetch ({type(exc).__name__}: {exc})") from exc
+
+
+def detect_format(name: str, data: bytes, content_type: str | None) -> str:
+    """Return the format of a source from its bytes, content type and name, in that order."""
+    sniffed = sniff_format(data)
+    if sniffed:
+        return sniffed
+    if content_type and content_type in FORMAT_BY_CONTENT_TYPE:
+        return FORMAT_BY_CONTENT_TYPE[content_type]
+    suffix = Path(urlparse(name).path if is_url(name) else name).suffix.lower()
+    if suffix in FORMAT_BY_SUFFIX:
+        return FORMAT_BY_SUFFIX[suffix]
+    if is_url(name) and not suffix:
+        return "html"
+    supported = ", ".join(sorted(set(FORMAT_BY_SUFFIX)))
+    raise IngestError(name, f"unsupported format '{suffix or content_type}' (supported: {supported})")
+
+
+def load(source: Source, settings: Settings) -> RawDocument:
+    """Return the RawDocument of one source; raise IngestError naming it and the problem."""
+    data, content_type = read_bytes(source, settings)
+    if not data.strip():
+        raise IngestError(source.name, "empty file")
+    fmt = detect_format(source.name, data, content_type)
+    try:
+        extracted = extract(data, fmt)
+    except FormatError as exc:
+        raise IngestError(source.name, str(exc)) from exc
+    if not extracted.text.strip():
+        raise IngestError(source.name, "no text in the document")
+    return RawDocument(
+        source=source.name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        format=fmt,
+        encoding=extracted.encoding,
+        raw_text=extracted.text,
+        title=extracted.title,
+        published=extracted.published,
+        size=len(data),
+    )

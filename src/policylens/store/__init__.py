@@ -1,0 +1,277 @@
+"""The knowledge base: an SQLite file by default, PostgreSQL by URL, one code path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, or_, select
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import Session, selectinload
+
+from policylens.errors import NotFoundError, StoreError
+from policylens.model import Document
+from policylens.store.schema import (
+    SCHEMA_VERSION,
+    Base,
+    DocumentRow,
+    ItemRow,
+    LinkRow,
+    SchemaInfo,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    """What saving a document did: its id, and whether it was new."""
+
+    document_id: int
+    created: bool
+    items: int
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSummary:
+    """One stored document, as listed."""
+
+    id: int
+    source: str
+    title: str | None
+    format: str
+    encoding: str | None
+    sha256: str
+    items: int
+    chars: int
+    ingested_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRecord:
+    """A footnote link, as shown."""
+
+    number: int | None
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRecord:
+    """One stored item, as listed: with its document and both spans."""
+
+    id: int
+    document_id: int
+    document: str
+    index: int
+    kind: str
+    title: str
+    section: str | None
+    number: str | None
+    path: list[str]
+    responsible: list[str]
+    span: tuple[int, int]
+    raw_span: tuple[int, int]
+    text: str
+    links: list[LinkRecord]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentDetail:
+    """A stored document with its clean text and items."""
+
+    summary: DocumentSummary
+    clean_text: str
+    published: str | None
+    metadata: list[list[str]]
+    items: list[ItemRecord]
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def open_engine(url: str) -> Engine:
+    """Return an engine for the URL with the schema created; raise StoreError with the reason."""
+    try:
+        engine = create_engine(url)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise StoreError(f"cannot use database URL {url!r}: {exc}") from exc
+    except ImportError as exc:
+        raise StoreError(
+            f"the driver for {url.split(':', 1)[0]} is missing ({exc.name}); "
+            "for PostgreSQL: pip install 'policylens[postgres]'"
+        ) from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+    try:
+        Base.metadata.create_all(engine)
+        with Session(engine) as session, session.begin():
+            if session.get(SchemaInfo, SCHEMA_VERSION) is None:
+                session.add(SchemaInfo(version=SCHEMA_VERSION))
+    except OperationalError as exc:
+        raise StoreError(f"cannot open database {engine.url!r}: {exc.orig}") from exc
+    return engine
+
+
+class Store:
+    """Reads and writes documents and items; every write is one transaction per document."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = open_engine(url)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """Yield a session whose work commits at the end, or rolls back on error."""
+        with Session(self.engine) as session, session.begin():
+            yield session
+
+    def save(self, document: Document) -> SaveResult:
+        """Store a document with its items and links, unless the same bytes are stored already."""
+        existing = self.find_by_hash(document.raw.sha256)
+        if existing is not None:
+            return SaveResult(existing, created=False, items=0)
+        try:
+            with self.session() as session:
+                row = _document_row(document)
+                session.add(row)
+                session.flush()
+                return SaveResult(row.id, created=True, items=len(document.items))
+        except OperationalError as exc:
+            raise StoreError(f"write failed and was rolled back: {exc.orig}") from exc
+        except IntegrityError:
+            # Another writer stored the same bytes between our check and insert.
+            existing = self.find_by_hash(document.raw.sha256)
+            if existing is None:
+                raise
+            return SaveResult(existing, created=False, items=0)
+
+    def find_by_hash(self, sha256: str) -> int | None:
+        """Return the id of the document with these bytes, if stored."""
+        with Session(self.engine) as session:
+            return session.scalar(select(DocumentRow.id).where(DocumentRow.sha256 == sha256))
+
+    def documents(self) -> list[DocumentSummary]:
+        """Return every stored document, oldest first."""
+        counts = (
+            select(ItemRow.document_id, func.count(ItemRow.id).label("n"))
+            .group_by(ItemRow.document_id)
+            .subquery()
+        )
+        query = (
+            select(DocumentRow, func.coalesce(counts.c.n, 0), func.length(DocumentRow.clean_text))
+            .outerjoin(counts, counts.c.document_id == DocumentRow.id)
+            .order_by(DocumentRow.id)
+        )
+        with Session(self.engine) as session:
+            return [_summary(row, n, chars) for row, n, chars in session.execute(query)]
+
+    def resolve(self, ref: str) -> int:
+        """Return the id of the document named by an id or a unique part of its source."""
+        with Session(self.engine) as session:
+            if ref.isdigit() and session.get(DocumentRow, int(ref)) is not None:
+                return int(ref)
+            matches = session.execute(
+                select(DocumentRow.id, DocumentRow.source).where(
+                    or_(DocumentRow.source.contains(ref, autoescape=True),
+                        DocumentRow.sha256.startswith(ref, autoescape=True))
+                )
+            ).all()
+        if not matches:
+            raise NotFoundError(f"no document matches {ref!r} (see `policylens ls`)")
+        if len(matches) > 1:
+            names = ", ".join(f"{i} {s}" for i, s in matches[:5])
+            raise NotFoundError(f"{ref!r} matches {len(matches)} documents: {names}")
+        return int(matches[0][0])
+
+    def document(self, ref: str) -> DocumentDetail:
+        """Return a document with its clean text and items."""
+        document_id = self.resolve(ref)
+        with Session(self.engine) as session:
+            row = session.get(DocumentRow, document_id)
+            assert row is not None  # resolve() found it
+            items = self._item_records(session, select(ItemRow).where(
+                ItemRow.document_id == document_id))
+            summary = _summary(row, len(row.items), len(row.clean_text))
+            return DocumentDetail(summary, row.clean_text, row.published,
+                                  [list(pair) for pair in row.page_metadata], items)
+
+    def items(
+        self,
+        document: str | None = None,
+        kind: str | None = None,
+        section: str | None = None,
+        contains: str | None = None,
+        limit: int | None = None,
+    ) -> list[ItemRecord]:
+        """Return items in document order, filtered by document, kind, section and text."""
+        query = select(ItemRow)
+        if document is not None:
+            query = query.where(ItemRow.document_id == self.resolve(document))
+        if kind is not None:
+            query = query.where(ItemRow.kind == kind)
+        if section is not None:
+            query = query.where(ItemRow.section == section)
+        if contains is not None:
+            query = query.where(or_(ItemRow.text.contains(contains, autoescape=True),
+                                    ItemRow.title.contains(contains, autoescape=True)))
+        if limit is not None:
+            query = query.limit(limit)
+        with Session(self.engine) as session:
+            return self._item_records(session, query)
+
+    @staticmethod
+    def _item_records(session: Session, query: Any) -> list[ItemRecord]:
+        query = query.options(selectinload(ItemRow.links), selectinload(ItemRow.document)).order_by(
+            ItemRow.document_id, ItemRow.idx)
+        return [_item_record(row) for row in session.scalars(query)]
+
+
+def _document_row(document: Document) -> DocumentRow:
+    raw, clean = document.raw, document.clean
+    row = DocumentRow(
+        sha256=raw.sha256, source=raw.source, format=raw.format, encoding=raw.encoding,
+        title=document.title, published=raw.published, size=raw.size,
+        ingested_at=document.ingested_at, raw_text=raw.raw_text, clean_text=clean.text,
+        offset_runs=[list(run) for run in clean.offsets.runs],
+        page_metadata=[list(pair) for pair in clean.metadata],
+    )
+    for item in document.items:
+        raw_span = clean.offsets.span_to_raw(item.span)
+        item_row = ItemRow(
+            idx=item.index, kind=item.kind, title=item.title, section=item.section,
+            number=item.number, path=list(item.path), responsible=list(item.responsible),
+            start=item.span.start, end=item.span.end, raw_start=raw_span.start,
+            raw_end=raw_span.end, text=item.text,
+        )
+        row.items.append(item_row)
+        for link in item.links:
+            link_row = LinkRow(number=link.number, url=link.url, raw_start=link.raw_span.start,
+                               raw_end=link.raw_span.end, item=item_row)
+            row.links.append(link_row)
+    return row
+
+
+def _summary(row: DocumentRow, items: int, chars: int) -> DocumentSummary:
+    return DocumentSummary(
+        id=row.id, source=row.source, title=row.title, format=row.format,
+        encoding=row.encoding, sha256=row.sha256, items=int(items), chars=int(chars or 0),
+        ingested_at=row.ingested_at.isoformat(timespec="seconds"),
+    )
+
+
+def _item_record(row: ItemRow) -> ItemRecord:
+    return ItemRecord(
+        id=row.id, document_id=row.document_id, document=row.document.source, index=row.idx,
+        kind=row.kind, title=row.title, section=row.section, number=row.number,
+        path=list(row.path), responsible=list(row.responsible), span=(row.start, row.end),
+        raw_span=(row.raw_start, row.raw_end), text=row.text,
+        links=[LinkRecord(link.number, link.url) for link in
+               sorted(row.links, key=lambda x: (x.number is None, x.number or 0, x.id))],
+    )
