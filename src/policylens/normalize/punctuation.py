@@ -62,14 +62,19 @@ def chinese_marks(text: TrackedText) -> TrackedText:
 
 
 def collapse_doubled_marks(text: TrackedText) -> TrackedText:
-    """Return the text with each run of doubled marks reduced to its strongest mark."""
+    """Return the text with each run of doubled marks reduced to its strongest mark.
 
-    def strongest(match: re.Match[str]) -> str:
-        marks = [ch for ch in match.group(0) if ch in _MARK_RANK]
-        strongest_mark = max(marks, key=lambda ch: _MARK_RANK[ch])
-        return _ASCII_TO_FULL.get(strongest_mark, strongest_mark)
-
-    return text.sub(DOUBLED_MARKS, strongest)
+    The kept mark keeps its own origin: the others are deleted around it.
+    """
+    edits: list[Edit] = []
+    for match in DOUBLED_MARKS.finditer(text.text):
+        positions = [match.start() + i for i, ch in enumerate(match.group(0)) if ch in _MARK_RANK]
+        keep = max(positions, key=lambda pos: _MARK_RANK[text.text[pos]])
+        edits.append((match.start(), keep, ""))
+        mark = text.text[keep]
+        edits.append((keep, keep + 1, _ASCII_TO_FULL.get(mark, mark)))
+        edits.append((keep + 1, match.end(), ""))
+    return text.apply(edits)
 
 
 def split_flattened_lines(text: TrackedText) -> TrackedText:

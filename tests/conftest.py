@@ -1,0 +1,67 @@
+"""The only conftest: shared resources, the sample corpus, databases (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from policylens.resources import Resources, load_resources
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "examples" / "corpus"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PG_URL_VARIABLE = "POLICYLENS_TEST_PG_URL"
+REQUIRE_SERVICES_VARIABLE = "POLICYLENS_REQUIRE_SERVICES"
+
+
+def corpus_files() -> list[Path]:
+    """Return the sample corpus files, sorted."""
+    return sorted(CORPUS.glob("*.txt"))
+
+
+@pytest.fixture(scope="session")
+def res() -> Resources:
+    return load_resources()
+
+
+def _postgres_url() -> str:
+    url = os.environ.get(PG_URL_VARIABLE)
+    if url:
+        return url
+    message = (
+        f"PostgreSQL tests need a server: install PostgreSQL (Debian: apt-get install postgresql), "
+        f"run `bash scripts/start-postgres.sh` and set {PG_URL_VARIABLE} to the URL it prints"
+    )
+    if os.environ.get(REQUIRE_SERVICES_VARIABLE):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """Yield the URL of a fresh, empty PostgreSQL schema, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    base = _postgres_url()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(base)
+    with engine.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in base else "?"
+    yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Return the URL of an empty knowledge base, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'kb.db'}"
+    return request.getfixturevalue("pg_url")

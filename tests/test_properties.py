@@ -1,0 +1,41 @@
+"""Property tests of normalization's offset map and of the run-length map itself."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from policylens.model import OffsetMap, Span
+from policylens.normalize import normalize
+
+# Text drawn from what the sample documents are made of: Chinese (simplified and
+# traditional), pinyin glosses, ASCII and full-width marks, digits, spaces and line breaks.
+PIECES = st.sampled_from([
+    "元宇宙", "產(chǎn)業(yè)", "發(fā)展", "区块链", "，", ",", ",,", "、", "。", ",。", "；",
+    "(", ")", "（", "）", "《", "》", "2025", "２０２５", "年", " ", "\n", "\n\n", "\t", "**",
+    "1、", "01", "¹", "https://a.gov.cn/x y.html", "当前位置:首页", "温馨提示", "_", "7",
+    "朝著", "a", "Web3", "“", "”", "—", "专栏1", "一、", "（一）", "\r\n", "\u3000",
+])
+TEXTS = st.lists(PIECES | st.text(max_size=5), max_size=60).map("".join)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=TEXTS)
+def test_normalize_every_clean_char_maps_inside_raw_in_order(raw, res):
+    clean = normalize(raw, res)
+    origins = clean.offsets.origins()
+    assert len(origins) == len(clean.text)
+    assert all(0 <= o < len(raw) for o in origins)
+    assert all(a <= b for a, b in zip(origins, origins[1:], strict=False))
+
+
+@settings(max_examples=200)
+@given(origins=st.lists(st.integers(min_value=0, max_value=50), max_size=40).map(sorted))
+def test_offset_map_round_trips_origins(origins):
+    offsets = OffsetMap.from_origins(origins)
+    assert offsets.origins() == origins
+    for index, origin in enumerate(origins):
+        assert offsets.to_raw(index) == origin
+    if origins:
+        span = offsets.span_to_raw(Span(0, len(origins)))
+        assert span == Span(origins[0], origins[-1] + 1)
