@@ -23,6 +23,9 @@ FORMAT_BY_CONTENT_TYPE = {
 CJK_ENCODINGS = ["gb18030", "big5", "big5hkscs", "utf_16", "shift_jis", "euc_kr", "cp1252"]
 
 
+UTF16_MIN_PLAUSIBLE = 0.95
+
+
 class FormatError(ValueError):
     """The bytes are not what their format says, or hold no text."""
 
@@ -65,11 +68,16 @@ def decode_text(data: bytes) -> tuple[str, str]:
             raise FormatError("binary data, not text")
         return text, "utf_8"
     if _looks_utf16(data):
+        # Chinese UTF-16 has few NUL bytes, so decode both byte orders strictly and
+        # keep one only if it reads as ordinary text; other encodings' bytes decoded
+        # as UTF-16 give surrogates, Hangul and private-use characters instead.
         for name in ("utf_16_le", "utf_16_be"):
             try:
-                return data.decode(name), name
+                candidate = data.decode(name)
             except UnicodeDecodeError:
                 continue
+            if _plausible_text_share(candidate) >= UTF16_MIN_PLAUSIBLE:
+                return candidate, name
     if data.count(b"\x00") > len(data) // 100:
         raise FormatError("binary data, not text")
     best = from_bytes(data, cp_isolation=CJK_ENCODINGS).best()
@@ -79,11 +87,21 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
 
 def _looks_utf16(data: bytes) -> bool:
-    """Return whether BOM-less bytes look like UTF-16: one NUL in every other byte position."""
-    if len(data) < 4 or len(data) % 2:
-        return False
-    even, odd = data[0::2], data[1::2]
-    return max(even.count(0), odd.count(0)) > len(data) // 8
+    """Return whether BOM-less bytes could be UTF-16 (even length, some text-like NUL pattern)."""
+    return len(data) >= 4 and len(data) % 2 == 0
+
+
+def _plausible_text_share(text: str) -> float:
+    """Return the share of characters that ordinary Chinese or English text is made of."""
+    if not text:
+        return 0.0
+    ordinary = sum(
+        1 for ch in text
+        if ch.isascii() and (ch.isprintable() or ch in "\n\r\t")
+        or "\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
+        or ch in "“”‘’—…·"
+    )
+    return ordinary / len(text)
 
 
 def extract_html(data: bytes) -> Extracted:

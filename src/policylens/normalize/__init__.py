@@ -28,6 +28,7 @@ def normalize(raw_text: str, res: Resources) -> CleanText:
     # 3. what is not the document's own text: web boilerplate, then PDF residue
     text = boilerplate.remove_boilerplate(text, res)
     text, found = residue.remove_residue(text)
+    text = punctuation.rewrap_hard_wrapped(text)
     text = punctuation.remove_masks(text)
     # 4. spacing last, so earlier steps still see the line structure they rely on
     text = punctuation.tidy_spaces(text)

@@ -97,3 +97,45 @@ def tidy_spaces(text: TrackedText) -> TrackedText:
     text = text.sub(re.compile(r"(?m)^ +| +$"), "")
     text = text.sub(re.compile(r"\n{3,}"), "\n\n")
     return text.sub(re.compile(r"^\n+|\n+$"), "")
+
+
+# Hard-wrapped text (PDF text layers): every line of a paragraph is a line of
+# its own. Lines that fill the page width continue on the next line.
+WRAP_MIN_LINES = 4
+WRAP_MIN_SHARE = 0.25
+WRAP_FULL = 0.88  # a line this close to the page width is a wrapped line
+PARAGRAPH_CLOSE = re.compile(r"[。！？!?]\s*$")
+
+
+def visual_width(line: str) -> float:
+    """Return a line's printed width in CJK character widths (ASCII counts half)."""
+    return sum(0.5 if ord(ch) < 0x2E80 else 1.0 for ch in line.strip())
+
+
+def page_width(widths: list[float]) -> float | None:
+    """Return the width of a full line if the text is hard-wrapped, else None."""
+    long_lines = sorted(w for w in widths if w >= 8)
+    if len(long_lines) < WRAP_MIN_LINES:
+        return None
+    width = long_lines[int(len(long_lines) * 0.9) - 1] if len(long_lines) >= 10 else long_lines[-1]
+    full = [w for w in long_lines if width * WRAP_FULL <= w <= width + 1]
+    if len(full) < WRAP_MIN_LINES or len(full) < len(long_lines) * WRAP_MIN_SHARE:
+        return None
+    return width
+
+
+def rewrap_hard_wrapped(text: TrackedText) -> TrackedText:
+    """Return the text with hard-wrapped paragraph lines joined back together."""
+    spans = line_spans(text.text)
+    lines = [text.text[s:e] for s, e in spans]
+    width = page_width([visual_width(line) for line in lines])
+    if width is None:
+        return text
+    edits: list[Edit] = []
+    for (start, end), line, following in zip(spans, lines, lines[1:], strict=False):
+        if not following.strip() or PARAGRAPH_CLOSE.search(line):
+            continue
+        if visual_width(line) >= width * WRAP_FULL:
+            ascii_join = line.rstrip()[-1:].isascii() and following.lstrip()[:1].isascii()
+            edits.append((end, end + 1, " " if ascii_join and line.rstrip()[-1:].isalnum() else ""))
+    return text.apply(edits)

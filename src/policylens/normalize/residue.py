@@ -10,6 +10,7 @@ from policylens.normalize.tracked import Edit, TrackedText, line_spans
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 LONE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")  # "7", "01"
+PAGE_MARK = re.compile(r"^\s*(?:[-—–]+\s*\d{1,3}\s*[-—–]+|第\s*\d{1,3}\s*页(?:\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")  # "— 1 —", "第2页"
 JUNK_LINE = re.compile(r"^\s*(?:[_\-–—~·•.]+|[A-Za-z])\s*$")  # "_", "-", "q"
 URL_START = re.compile(r"https?://|www\.")
 SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
@@ -130,7 +131,7 @@ def remove_residue(text: TrackedText) -> tuple[TrackedText, Residue]:
             residue_since = True
             index = last + 1
             continue
-        is_page_number = LONE_NUMBER.match(line) and index not in entry_numbers
+        is_page_number = (LONE_NUMBER.match(line) and index not in entry_numbers) or PAGE_MARK.match(line)
         if is_page_number or JUNK_LINE.match(line):
             # Take the newline too, so no blank line is left where the residue was.
             edits.append((start, min(end + 1, len(text.text)), ""))

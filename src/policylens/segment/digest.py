@@ -58,7 +58,10 @@ def find_entries(lines: list[Line]) -> int:
 
 def segment_digest(lines: list[Line], res: Resources) -> list[Draft]:
     """Return drafts for a digest: front matter, entries under their sections, back matter."""
-    compact = not any(line.blank_before for line in lines[1:])
+    # A compact brief (no blank lines, numbered headlines, as pasted from a chat
+    # app) gives each story one paragraph; any further paragraph is another story.
+    numbered = sum(1 for line in lines if patterns.NUMBERED_HEADLINE.match(line.text))
+    compact = numbered >= 2 and not any(line.blank_before for line in lines[1:])
     drafts: list[Draft] = []
     current: Draft | None = None
     section: str | None = None
@@ -109,7 +112,8 @@ def segment_article(lines: list[Line], title: str | None) -> list[Draft]:
     if not lines:
         return []
     first = lines[0]
-    headline = first.text if is_headline_like(first.text) else (title or first.text[:40])
+    # The format's own title (HTML <title>, PDF metadata) beats a guess from the first line.
+    headline = title or (first.text if is_headline_like(first.text) else first.text[:40])
     draft = Draft("article", headline, first.start, first.end)
     for line in lines[1:]:
         draft.add(line)

@@ -175,7 +175,9 @@ class Store:
     def resolve(self, ref: str) -> int:
         """Return the id of the document named by an id or a unique part of its source."""
         with Session(self.engine) as session:
-            if ref.isdigit() and session.get(DocumentRow, int(ref)) is not None:
+            # "3" is an id; "003" (leading zero) is part of a file name such as 003_….txt.
+            is_id = ref.isdigit() and not ref.startswith("0")
+            if is_id and session.get(DocumentRow, int(ref)) is not None:
                 return int(ref)
             matches = session.execute(
                 select(DocumentRow.id, DocumentRow.source).where(

@@ -1,0 +1,71 @@
+"""The `policylens` command as a user runs it: ingest, ls, show, items, --json."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import CORPUS
+from typer.testing import CliRunner
+
+from policylens.cli import app
+
+
+@pytest.fixture
+def kb(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    result = CliRunner().invoke(app, ["ingest", str(CORPUS), "--db", url])
+    assert result.exit_code == 0, result.output
+    return url
+
+
+def run(*args):
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_cli_ingest_prints_summary_and_reingest_reports_duplicates(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    first = run("ingest", str(CORPUS), "--db", url)
+    assert "documents stored" in first and "│                5 │" in first
+    second = json.loads(run("ingest", str(CORPUS), "--db", url, "--json"))
+    assert [r["status"] for r in second] == ["duplicate"] * 5
+    assert len(json.loads(run("ls", "--db", url, "--json"))) == 5
+
+
+def test_cli_items_lists_digest_entries_one_by_one(kb):
+    entries = json.loads(run("items", "--db", kb, "--doc", "004", "--kind", "digest_entry", "--json"))
+    assert len(entries) == 24
+    assert entries[0]["title"] == "昆明计划扩大区块链产业，提前布局元宇宙产业"
+    assert entries[0]["number"] == "01" and entries[-1]["number"] == "24"
+    text = run("items", "--db", kb, "--doc", "000")
+    assert "上海公布首批元宇宙重大应用场景建设10项成果" in text
+
+
+def test_cli_items_lists_plan_sections_with_path(kb):
+    sections = json.loads(run("items", "--db", kb, "--doc", "002", "--kind", "plan_section", "--json"))
+    task = next(s for s in sections if s["title"] == "完善“元空间”治理规则")
+    assert task["path"][1:] == ["重点任务", "数字空间治理行动", "完善“元空间”治理规则"]
+    assert "省司法厅" in task["responsible"]
+
+
+def test_cli_show_by_name_part_prints_clean_text(kb):
+    text = run("show", "003", "--db", kb)
+    assert "四川省元宇宙产业发展行动计划" in text
+    assert "產" not in text and "(chǎn)" not in text
+    detail = json.loads(run("show", "003", "--db", kb, "--json"))[0]
+    assert detail["summary"]["items"] == len(detail["items"]) == 42
+
+
+def test_cli_show_unknown_document_is_one_clear_line(kb):
+    result = CliRunner().invoke(app, ["show", "no-such-doc", "--db", kb])
+    assert result.exit_code == 2
+    assert "no document matches 'no-such-doc'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_cli_bad_database_url_is_one_clear_line(tmp_path):
+    result = CliRunner().invoke(app, ["ls", "--db", "nosuchdialect://x"])
+    assert result.exit_code == 2
+    assert "cannot use database URL" in result.stderr

@@ -1,0 +1,104 @@
+"""The knowledge base on SQLite and PostgreSQL: round trips, idempotency, transactions."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from conftest import corpus_files
+
+from policylens.config import load_settings
+from policylens.ingest import Source, load
+from policylens.pipeline import process
+from policylens.store import Store
+
+
+@pytest.fixture
+def documents(res):
+    settings = load_settings(env={})
+    return [process(load(Source(str(p)), settings), res) for p in corpus_files()]
+
+
+def test_store_round_trips_documents_and_items(db_url, documents):
+    store = Store(db_url)
+    try:
+        for document in documents:
+            assert store.save(document).created
+        listed = store.documents()
+        assert [d.sha256 for d in listed] == [d.raw.sha256 for d in documents]
+        assert [d.items for d in listed] == [len(d.items) for d in documents]
+        detail = store.document("003")
+        assert detail.clean_text == documents[3].clean.text
+        assert [i.title for i in detail.items] == [i.title for i in documents[3].items]
+        raw = documents[3].raw.raw_text
+        for item in detail.items:
+            # The stored raw span is where the item's words are in the raw text.
+            start, end = item.raw_span
+            assert 0 <= start <= end <= len(raw)
+            assert raw[start] == documents[3].raw.raw_text[start]
+        links = [link.url for i in store.document("001").items for link in i.links]
+        assert any("miit.gov.cn" in url for url in links)
+    finally:
+        store.close()
+
+
+def test_store_same_bytes_are_stored_once(db_url, documents):
+    store = Store(db_url)
+    try:
+        first = store.save(documents[0])
+        again = store.save(documents[0])
+        assert first.created and not again.created
+        assert again.document_id == first.document_id
+        assert len(store.documents()) == 1
+        assert len(store.items()) == len(documents[0].items)
+    finally:
+        store.close()
+
+
+def test_store_failed_write_rolls_back_only_that_document(db_url, documents):
+    store = Store(db_url)
+    try:
+        store.save(documents[0])
+        before = (store.documents(), len(store.items()))
+        # An item without a title violates the schema half-way through the write.
+        broken_items = (*documents[1].items[:3], replace(documents[1].items[3], title=None))
+        broken = replace(documents[1], items=broken_items)
+        with pytest.raises(Exception):  # noqa: B017 - the driver's own integrity error
+            store.save(broken)
+        assert (store.documents(), len(store.items())) == before
+        assert store.find_by_hash(documents[1].raw.sha256) is None
+        # The same document, written correctly, still goes in afterwards.
+        assert store.save(documents[1]).created
+    finally:
+        store.close()
+
+
+def test_store_items_filter_by_document_kind_section_text(db_url, documents):
+    store = Store(db_url)
+    try:
+        for document in documents:
+            store.save(document)
+        policy = store.items(document="001", section="政策速递")
+        assert len(policy) == 6 and all(i.kind == "digest_entry" for i in policy)
+        plan = store.items(document="003", kind="plan_section")
+        assert plan[0].path[0].startswith("四川省元宇宙产业发展行动计划")
+        assert all("婚姻" in i.text or "婚姻" in i.title for i in store.items(contains="婚姻"))
+        assert len(store.items(contains="婚姻")) == 1
+    finally:
+        store.close()
+
+
+def test_store_resolve_names_an_ambiguous_reference(tmp_path, documents):
+    from policylens.errors import NotFoundError
+
+    store = Store(f"sqlite:///{tmp_path / 'kb.db'}")
+    try:
+        for document in documents:
+            store.save(document)
+        assert store.resolve("003") == 4
+        with pytest.raises(NotFoundError, match="matches 5 documents"):
+            store.resolve(".txt")
+        with pytest.raises(NotFoundError, match="no document"):
+            store.resolve("nothing-like-this")
+    finally:
+        store.close()
