@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import CORPUS
 from typer.testing import CliRunner
 
+from conftest import CORPUS
 from policylens.cli import app
 
 
@@ -35,7 +35,9 @@ def test_cli_ingest_prints_summary_and_reingest_reports_duplicates(tmp_path):
 
 
 def test_cli_items_lists_digest_entries_one_by_one(kb):
-    entries = json.loads(run("items", "--db", kb, "--doc", "004", "--kind", "digest_entry", "--json"))
+    entries = json.loads(
+        run("items", "--db", kb, "--doc", "004", "--kind", "digest_entry", "--json")
+    )
     assert len(entries) == 24
     assert entries[0]["title"] == "昆明计划扩大区块链产业，提前布局元宇宙产业"
     assert entries[0]["number"] == "01" and entries[-1]["number"] == "24"
@@ -44,7 +46,9 @@ def test_cli_items_lists_digest_entries_one_by_one(kb):
 
 
 def test_cli_items_lists_plan_sections_with_path(kb):
-    sections = json.loads(run("items", "--db", kb, "--doc", "002", "--kind", "plan_section", "--json"))
+    sections = json.loads(
+        run("items", "--db", kb, "--doc", "002", "--kind", "plan_section", "--json")
+    )
     task = next(s for s in sections if s["title"] == "完善“元空间”治理规则")
     assert task["path"][1:] == ["重点任务", "数字空间治理行动", "完善“元空间”治理规则"]
     assert "省司法厅" in task["responsible"]

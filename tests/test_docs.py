@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from conftest import ROOT
-
 from policylens.cli import app
 from policylens.config import SETTINGS_HELP
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
 import pytest
-from conftest import GOLDEN, corpus_files
 
+from conftest import GOLDEN, corpus_files
 from policylens.model import Span
 from policylens.normalize import normalize
 from policylens.normalize.script import PINYIN_GLOSS
@@ -22,7 +23,9 @@ PAIRS = [
 
 @pytest.fixture(scope="module")
 def cleaned(res):
-    return {p.stem: (p.read_text("utf-8"), normalize(p.read_text("utf-8"), res)) for p in corpus_files()}
+    return {
+        p.stem: (p.read_text("utf-8"), normalize(p.read_text("utf-8"), res)) for p in corpus_files()
+    }
 
 
 @pytest.mark.parametrize(("path", "pair"), PAIRS)
@@ -81,4 +84,4 @@ def test_normalize_offset_map_points_into_raw_in_order(path, cleaned):
     origins = clean.offsets.origins()
     assert len(origins) == len(clean.text)
     assert all(0 <= o < len(raw_text) for o in origins)
-    assert all(a <= b for a, b in zip(origins, origins[1:], strict=False))
+    assert all(a <= b for a, b in itertools.pairwise(origins))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import unicodedata
 
 import pytest
-from conftest import GOLDEN, corpus_files
 
+from conftest import GOLDEN, corpus_files
 from policylens.normalize import normalize
 from policylens.segment import segment
 
@@ -22,8 +23,10 @@ def title_key(text: str, res) -> str:
 def test_segment_items_match_golden(path, res):
     gold = json.loads((GOLDEN / "segment" / f"{path.stem}.json").read_text("utf-8"))["items"]
     items = segment(normalize(path.read_text("utf-8"), res), res)
-    got = [(i.kind, title_key(i.title, res), i.section, [title_key(p, res) for p in i.path])
-           for i in items]
+    got = [
+        (i.kind, title_key(i.title, res), i.section, [title_key(p, res) for p in i.path])
+        for i in items
+    ]
     for index, expected in enumerate(gold):
         assert index < len(got), f"missing item {index}: {expected}"
         kind, title, section, path_keys = got[index]
@@ -49,7 +52,7 @@ def test_segment_responsible_units_match_golden(path, res):
 def test_segment_items_tile_clean_text_in_order(path, res):
     clean = normalize(path.read_text("utf-8"), res)
     items = segment(clean, res)
-    for previous, item in zip(items, items[1:], strict=False):
+    for previous, item in itertools.pairwise(items):
         assert previous.span.end <= item.span.start
     for item in items:
         assert clean.text[item.span.start : item.span.end] == item.text
@@ -74,6 +77,6 @@ def test_segment_footnote_links_attach_to_citing_entry(res):
     assert by_title["工信部：公开"] == [1]
     assert by_title["四川省正式出"] == [2]
     assert by_title["重庆发布元宇"] == [4]
-    assert by_title["张艺谋旗下\""] == [16]
+    assert by_title['张艺谋旗下"'] == [16]
     # Footnote 11 has no mark in the text; it belongs to the entry before the one citing 12.
     assert by_title["以太坊铸造、"] == [11]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from conftest import corpus_files
 
+from conftest import corpus_files
 from policylens.config import load_settings
 from policylens.ingest import Source, load
 from policylens.pipeline import process

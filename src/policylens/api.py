@@ -1,8 +1,8 @@
 """The Python API: the functions the CLI, and later the web app, call.
 
-    >>> from policylens import api
-    >>> report = api.ingest(["examples/corpus"], db="policylens.db")
-    >>> [item.title for item in api.items(db="policylens.db", kind="digest_entry")][:3]
+>>> from policylens import api
+>>> report = api.ingest(["examples/corpus"], db="policylens.db")
+>>> [item.title for item in api.items(db="policylens.db", kind="digest_entry")][:3]
 """
 
 from __future__ import annotations
@@ -76,8 +76,11 @@ def ingest_source(source: Source, store: Store, settings: Settings, res: Resourc
     except StoreError as exc:
         return SourceResult(source.name, "error", problem=f"not stored: {exc}")
     except Exception as exc:  # a bug must cost one file, not the whole run
-        return SourceResult(source.name, "error",
-                            problem=f"internal error ({type(exc).__name__}: {exc}); please report it")
+        return SourceResult(
+            source.name,
+            "error",
+            problem=f"internal error ({type(exc).__name__}: {exc}); please report it",
+        )
     status = "stored" if saved.created else "duplicate"
     return SourceResult(source.name, status, saved.document_id, saved.items)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from dataclasses import asdict
 from typing import Annotated, Any
@@ -25,12 +26,17 @@ app = typer.Typer(
     add_completion=False,
 )
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+# One error per line, never wrapped, so a log can be grepped by file name.
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", envvar="POLICYLENS_DB", show_envvar=True,
-                 help="SQLAlchemy URL or SQLite file path [default: policylens.db]."),
+    typer.Option(
+        "--db",
+        envvar="POLICYLENS_DB",
+        show_envvar=True,
+        help="SQLAlchemy URL or SQLite file path [default: policylens.db].",
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON list of objects.")]
 
@@ -48,22 +54,36 @@ def _fail(exc: PolicyLensError) -> typer.Exit:
 def ingest(
     inputs: Annotated[list[str], typer.Argument(help="Files, folders or http(s) URLs.")],
     db: DbOption = None,
-    include: Annotated[list[str] | None, typer.Option(
-        "--include", help="Glob of files to take from folders (repeatable).")] = None,
-    exclude: Annotated[list[str] | None, typer.Option(
-        "--exclude", help="Glob of files to skip in folders (repeatable).")] = None,
-    max_size: Annotated[float | None, typer.Option(
-        "--max-size", help="Largest file accepted, in MB [default: 50].")] = None,
+    include: Annotated[
+        list[str] | None,
+        typer.Option("--include", help="Glob of files to take from folders (repeatable)."),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="Glob of files to skip in folders (repeatable)."),
+    ] = None,
+    max_size: Annotated[
+        float | None, typer.Option("--max-size", help="Largest file accepted, in MB [default: 50].")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Read documents, clean and segment them, and store them (same bytes are stored once)."""
     settings = load_settings(
-        db_url=db, max_file_mb=max_size,
-        include=tuple(include) if include else None, exclude=tuple(exclude) if exclude else None,
+        db_url=db,
+        max_file_mb=max_size,
+        include=tuple(include) if include else None,
+        exclude=tuple(exclude) if exclude else None,
     )
-    with Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), TextColumn("{task.description}"),
-                  console=err, transient=True, disable=as_json) as progress:
+    with Progress(
+        TextColumn("[bold]ingest"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=True,
+        disable=as_json,
+    ) as progress:
         task = progress.add_task("", total=None)
 
         def on_sources(total: int) -> None:
@@ -73,11 +93,13 @@ def ingest(
             progress.update(task, advance=1, description=escape(result.source[-50:]))
             if result.status == "error":
                 progress.console.print(
-                    f"[red]error:[/red] {escape(result.source)}: {escape(result.problem or '')}")
+                    f"[red]error:[/red] {escape(result.source)}: {escape(result.problem or '')}"
+                )
 
         try:
-            report = api.ingest(inputs, settings=settings, on_result=on_result,
-                                on_sources=on_sources)
+            report = api.ingest(
+                inputs, settings=settings, on_result=on_result, on_sources=on_sources
+            )
         except PolicyLensError as exc:
             raise _fail(exc) from None
     if as_json:
@@ -92,8 +114,12 @@ def _print_ingest_summary(report: api.IngestReport, db_url: str) -> None:
     table = Table(title=f"Ingest into {escape(db_url)}", title_justify="left")
     for column in ("documents stored", "items", "skipped as duplicates", "errors"):
         table.add_column(column, justify="right")
-    table.add_row(str(report.count("stored")), str(report.items),
-                  str(report.count("duplicate")), str(report.count("error")))
+    table.add_row(
+        str(report.count("stored")),
+        str(report.items),
+        str(report.count("duplicate")),
+        str(report.count("error")),
+    )
     out.print(table)
 
 
@@ -111,8 +137,15 @@ def list_documents(db: DbOption = None, as_json: JsonOption = False) -> None:
     for column in ("id", "source", "title", "format", "encoding", "items", "chars"):
         table.add_column(column, overflow="fold")
     for d in docs:
-        table.add_row(str(d.id), escape(d.source), escape((d.title or "")[:40]), d.format,
-                      d.encoding or "", str(d.items), str(d.chars))
+        table.add_row(
+            str(d.id),
+            escape(d.source),
+            escape((d.title or "")[:40]),
+            d.format,
+            d.encoding or "",
+            str(d.items),
+            str(d.chars),
+        )
     out.print(table)
     if not docs:
         err.print("No documents yet: try `policylens ingest examples/corpus`.")
@@ -120,7 +153,9 @@ def list_documents(db: DbOption = None, as_json: JsonOption = False) -> None:
 
 @app.command()
 def show(
-    doc: Annotated[str, typer.Argument(help="Document id or a unique part of its source, e.g. 003.")],
+    doc: Annotated[
+        str, typer.Argument(help="Document id or a unique part of its source, e.g. 003.")
+    ],
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -134,8 +169,10 @@ def show(
         return
     s = detail.summary
     out.print(f"[bold]#{s.id} {escape(s.title or s.source)}[/bold]")
-    out.print(f"[dim]{escape(s.source)} · {s.format} · {s.encoding or '-'} · "
-              f"{s.items} items · sha256 {s.sha256[:12]}[/dim]\n")
+    out.print(
+        f"[dim]{escape(s.source)} · {s.format} · {s.encoding or '-'} · "
+        f"{s.items} items · sha256 {s.sha256[:12]}[/dim]\n"
+    )
     for item in detail.items:
         _print_item(item, with_text=True)
 
@@ -143,8 +180,10 @@ def show(
 def _print_item(item: ItemRecord, with_text: bool) -> None:
     where = " › ".join(item.path[1:]) if len(item.path) > 1 else (item.section or "")
     label = f"[cyan]{item.kind}[/cyan]" + (f" [dim]{escape(where)}[/dim]" if where else "")
-    out.print(f"[bold]{item.index:>3}. {escape(item.title)}[/bold]  {label}  "
-              f"[dim]doc {item.document_id} @{item.span[0]}-{item.span[1]}[/dim]")
+    out.print(
+        f"[bold]{item.index:>3}. {escape(item.title)}[/bold]  {label}  "
+        f"[dim]doc {item.document_id} @{item.span[0]}-{item.span[1]}[/dim]"
+    )
     if item.responsible:
         out.print(f"     [dim]责任单位: {escape('、'.join(item.responsible))}[/dim]")
     for link in item.links:
@@ -156,11 +195,23 @@ def _print_item(item: ItemRecord, with_text: bool) -> None:
 @app.command()
 def items(
     db: DbOption = None,
-    doc: Annotated[str | None, typer.Option("--doc", help="Only this document (id or name part).")] = None,
-    kind: Annotated[str | None, typer.Option(
-        "--kind", help="digest_entry, plan_section, article, front_matter, notice, contents, back_matter.")] = None,
-    section: Annotated[str | None, typer.Option("--section", help="Digest section, e.g. 政策速递.")] = None,
-    contains: Annotated[str | None, typer.Option("--contains", help="Text the item must contain.")] = None,
+    doc: Annotated[
+        str | None, typer.Option("--doc", help="Only this document (id or name part).")
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind",
+            help="digest_entry, plan_section, article, front_matter, notice, contents, "
+            "back_matter.",
+        ),
+    ] = None,
+    section: Annotated[
+        str | None, typer.Option("--section", help="Digest section, e.g. 政策速递.")
+    ] = None,
+    contains: Annotated[
+        str | None, typer.Option("--contains", help="Text the item must contain.")
+    ] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="Show at most this many.")] = None,
     full: Annotated[bool, typer.Option("--full", help="Print each item's whole text.")] = False,
     as_json: JsonOption = False,
@@ -177,8 +228,10 @@ def items(
     for record in records:
         if record.document_id != current:
             current = record.document_id
-            out.print(f"\n[bold magenta]doc {record.document_id}[/bold magenta] "
-                      f"[dim]{escape(record.document)}[/dim]")
+            out.print(
+                f"\n[bold magenta]doc {record.document_id}[/bold magenta] "
+                f"[dim]{escape(record.document)}[/dim]"
+            )
         _print_item(record, with_text=full)
     if not records:
         err.print("No items match.")
@@ -186,6 +239,9 @@ def items(
 
 def main() -> None:
     """Run the CLI."""
+    # pypdf logs its own complaints about broken files; the CLI reports them
+    # itself, in one line naming the file.
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
     app()
 
 

@@ -91,7 +91,8 @@ class Item:
     """One unit of a document: a digest entry, a plan section, front matter…"""
 
     index: int
-    kind: str  # digest_entry | plan_section | article | front_matter | notice | contents | back_matter
+    # digest_entry | plan_section | article | front_matter | notice | contents | back_matter
+    kind: str
     title: str
     span: Span  # in the clean text
     text: str
@@ -137,7 +138,7 @@ class Document:
 
     @property
     def title(self) -> str:
-        """Return the best title known: from the format, the page's footer, a notice or plan, an item."""
+        """Return the best title known: format, page footer, notice or plan, else an item."""
         if self.raw.title:
             return self.raw.title
         for key, value in self.clean.metadata:

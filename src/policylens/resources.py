@@ -63,6 +63,8 @@ def load_resources(data_dir: Path | None = None) -> Resources:
         repairs=_pairs("repairs.tsv", data_dir),
         boilerplate=boilerplate,
         metadata_lines=metadata,
-        digest_sections=frozenset(line.strip() for line in _data_lines("digest_sections.txt", data_dir)),
+        digest_sections=frozenset(
+            line.strip() for line in _data_lines("digest_sections.txt", data_dir)
+        ),
         back_matter=frozenset(line.strip() for line in _data_lines("back_matter.txt", data_dir)),
     )

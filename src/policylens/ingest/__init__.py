@@ -60,8 +60,12 @@ def _wanted(relative: str, settings: Settings) -> bool:
     name = relative.rsplit("/", 1)[-1]
     if name.startswith("."):
         return False
-    included = any(fnmatch.fnmatch(name, g) or fnmatch.fnmatch(relative, g) for g in settings.include)
-    excluded = any(fnmatch.fnmatch(name, g) or fnmatch.fnmatch(relative, g) for g in settings.exclude)
+    included = any(
+        fnmatch.fnmatch(name, g) or fnmatch.fnmatch(relative, g) for g in settings.include
+    )
+    excluded = any(
+        fnmatch.fnmatch(name, g) or fnmatch.fnmatch(relative, g) for g in settings.exclude
+    )
     return included and not excluded
 
 
@@ -88,8 +92,13 @@ def _fetch(url: str, limit: int, timeout: float) -> tuple[bytes, str | None]:
     import httpx
 
     try:
-        with httpx.stream("GET", url, timeout=timeout, follow_redirects=True,
-                          headers={"User-Agent": "PolicyLens/0.1"}) as response:
+        with httpx.stream(
+            "GET",
+            url,
+            timeout=timeout,
+            follow_redirects=True,
+            headers={"User-Agent": "PolicyLens/0.1"},
+        ) as response:
             if response.status_code >= 400:
                 raise IngestError(url, f"server answered HTTP {response.status_code}")
             chunks: list[bytes] = []
@@ -118,7 +127,9 @@ def detect_format(name: str, data: bytes, content_type: str | None) -> str:
     if is_url(name) and not suffix:
         return "html"
     supported = ", ".join(sorted(set(FORMAT_BY_SUFFIX)))
-    raise IngestError(name, f"unsupported format '{suffix or content_type}' (supported: {supported})")
+    raise IngestError(
+        name, f"unsupported format '{suffix or content_type}' (supported: {supported})"
+    )
 
 
 def load(source: Source, settings: Settings) -> RawDocument:

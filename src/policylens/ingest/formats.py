@@ -9,13 +9,22 @@ from dataclasses import dataclass
 from charset_normalizer import from_bytes
 
 FORMAT_BY_SUFFIX = {
-    ".txt": "txt", ".md": "txt", ".text": "txt",
-    ".html": "html", ".htm": "html", ".shtml": "html", ".xhtml": "html",
-    ".pdf": "pdf", ".docx": "docx",
+    ".txt": "txt",
+    ".md": "txt",
+    ".text": "txt",
+    ".html": "html",
+    ".htm": "html",
+    ".shtml": "html",
+    ".xhtml": "html",
+    ".pdf": "pdf",
+    ".docx": "docx",
 }
 FORMAT_BY_CONTENT_TYPE = {
-    "text/plain": "txt", "text/markdown": "txt", "text/html": "html",
-    "application/xhtml+xml": "html", "application/pdf": "pdf",
+    "text/plain": "txt",
+    "text/markdown": "txt",
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "application/pdf": "pdf",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
 }
 # Encodings tried, in order, when the bytes are not UTF-8 and carry no BOM.
@@ -55,8 +64,11 @@ def sniff_format(data: bytes) -> str | None:
 
 def decode_text(data: bytes) -> tuple[str, str]:
     """Return ``(text, encoding)`` of plain-text bytes; raise FormatError if they are not text."""
-    for bom, name in ((codecs.BOM_UTF8, "utf_8_sig"), (codecs.BOM_UTF16_LE, "utf_16"),
-                      (codecs.BOM_UTF16_BE, "utf_16")):
+    for bom, name in (
+        (codecs.BOM_UTF8, "utf_8_sig"),
+        (codecs.BOM_UTF16_LE, "utf_16"),
+        (codecs.BOM_UTF16_BE, "utf_16"),
+    ):
         if data.startswith(bom):
             return data.decode(name), name
     try:
@@ -96,9 +108,12 @@ def _plausible_text_share(text: str) -> float:
     if not text:
         return 0.0
     ordinary = sum(
-        1 for ch in text
-        if ch.isascii() and (ch.isprintable() or ch in "\n\r\t")
-        or "\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
+        1
+        for ch in text
+        if (ch.isascii() and (ch.isprintable() or ch in "\n\r\t"))
+        or "\u4e00" <= ch <= "\u9fff"
+        or "\u3000" <= ch <= "\u303f"
+        or "\uff00" <= ch <= "\uffef"
         or ch in "“”‘’—…·"
     )
     return ordinary / len(text)
@@ -110,7 +125,10 @@ def extract_html(data: bytes) -> Extracted:
 
     html, encoding = decode_html(data)
     result = trafilatura.bare_extraction(
-        html, with_metadata=True, include_comments=False, include_tables=True,
+        html,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
         favor_recall=True,
     )
     if result is None or not (result.text or "").strip():

@@ -36,7 +36,9 @@ def normalize(raw_text: str, res: Resources) -> CleanText:
     return CleanText(text.text, OffsetMap.from_origins(list(text.origins)), links, metadata)
 
 
-def _anchor(link: SourceLink, marks: tuple[tuple[int, int], ...], origins: tuple[int, ...]) -> SourceLink:
+def _anchor(
+    link: SourceLink, marks: tuple[tuple[int, int], ...], origins: tuple[int, ...]
+) -> SourceLink:
     """Return the link with the clean offset of its reference mark, when the text has one."""
     raw = next((offset for number, offset in marks if number == link.number), None)
     if raw is None:

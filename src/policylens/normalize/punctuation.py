@@ -23,9 +23,7 @@ _MARK_RANK = {"。": 4, "；": 3, ";": 3, "、": 2, "，": 1, ",": 1}
 
 # Spaces a PDF or a careless editor put inside Chinese text: "2023 年 9 月", "举 行".
 _TIGHT = rf"[{HAN}{CJK_PUNCT}]"
-SPACE_IN_CHINESE = re.compile(
-    rf"(?<={_TIGHT})[ \t]+(?={_TIGHT}|\d)|(?<=\d)[ \t]+(?={_TIGHT})"
-)
+SPACE_IN_CHINESE = re.compile(rf"(?<={_TIGHT})[ \t]+(?={_TIGHT}|\d)|(?<=\d)[ \t]+(?={_TIGHT})")
 # One very long line whose paragraphs are separated by single spaces (pages
 # flattened by a scraper): a space between two Chinese characters or marks ends a paragraph.
 LONG_LINE = 600
@@ -132,7 +130,7 @@ def rewrap_hard_wrapped(text: TrackedText) -> TrackedText:
     if width is None:
         return text
     edits: list[Edit] = []
-    for (start, end), line, following in zip(spans, lines, lines[1:], strict=False):
+    for (_, end), line, following in zip(spans, lines, lines[1:], strict=False):
         if not following.strip() or PARAGRAPH_CLOSE.search(line):
             continue
         if visual_width(line) >= width * WRAP_FULL:

@@ -10,7 +10,9 @@ from policylens.normalize.tracked import Edit, TrackedText, line_spans
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 LONE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")  # "7", "01"
-PAGE_MARK = re.compile(r"^\s*(?:[-—–]+\s*\d{1,3}\s*[-—–]+|第\s*\d{1,3}\s*页(?:\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")  # "— 1 —", "第2页"
+PAGE_MARK = re.compile(
+    r"^\s*(?:[-—–]+\s*\d{1,3}\s*[-—–]+|第\s*\d{1,3}\s*页(?:\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$"
+)  # "— 1 —", "第2页"
 JUNK_LINE = re.compile(r"^\s*(?:[_\-–—~·•.]+|[A-Za-z])\s*$")  # "_", "-", "q"
 URL_START = re.compile(r"https?://|www\.")
 SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
@@ -64,7 +66,7 @@ def _is_headline_like(line: str) -> bool:
 
 
 def _entry_numbers(lines: list[str]) -> set[int]:
-    """Return indexes of lone-number lines that number entries (01, 02, 03 … each before a headline)."""
+    """Return indexes of lone-number lines numbering entries (01, 02, 03 … before headlines)."""
     candidates: list[tuple[int, int]] = []
     for index, line in enumerate(lines):
         match = LONE_NUMBER.match(line)
@@ -120,18 +122,27 @@ def remove_residue(text: TrackedText) -> tuple[TrackedText, Residue]:
             number, url = footnote
             last = index
             # A URL broken over lines continues on a line of bare URL characters.
-            while last + 1 < len(lines) and URL_TAIL.match(lines[last + 1].strip()) and not (
-                LONE_NUMBER.match(lines[last + 1])
+            while (
+                last + 1 < len(lines)
+                and URL_TAIL.match(lines[last + 1].strip())
+                and not (LONE_NUMBER.match(lines[last + 1]))
             ):
                 last += 1
                 url += lines[last].strip()
-            links.append(SourceLink(url, number, Span(text.origins[start] if line else 0,
-                                                      text.origins[spans[last][1] - 1] + 1)))
+            links.append(
+                SourceLink(
+                    url,
+                    number,
+                    Span(text.origins[start] if line else 0, text.origins[spans[last][1] - 1] + 1),
+                )
+            )
             edits.append((start, spans[last][1], ""))
             residue_since = True
             index = last + 1
             continue
-        is_page_number = (LONE_NUMBER.match(line) and index not in entry_numbers) or PAGE_MARK.match(line)
+        is_page_number = (
+            LONE_NUMBER.match(line) and index not in entry_numbers
+        ) or PAGE_MARK.match(line)
         if is_page_number or JUNK_LINE.match(line):
             # Take the newline too, so no blank line is left where the residue was.
             edits.append((start, min(end + 1, len(text.text)), ""))

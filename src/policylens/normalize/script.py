@@ -25,9 +25,7 @@ FTFY_CONFIG = ftfy.TextFixerConfig(
 # letters and symbols such as ％ ＋ ．. Chinese punctuation (，（）：；！？) stays.
 _KEEP_FULL_WIDTH = set("，（）：；！？")
 WIDTH_TABLE: dict[int, str] = {
-    code: chr(code - 0xFEE0)
-    for code in range(0xFF01, 0xFF5F)
-    if chr(code) not in _KEEP_FULL_WIDTH
+    code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F) if chr(code) not in _KEEP_FULL_WIDTH
 }
 WIDTH_TABLE[0x3000] = " "  # ideographic space
 WIDTH_TABLE[0x00A0] = " "  # no-break space

@@ -55,7 +55,9 @@ class TrackedText:
         new_origins.extend(origins[pos:])
         return TrackedText("".join(pieces), tuple(new_origins))
 
-    def sub(self, pattern: re.Pattern[str], repl: str | Callable[[re.Match[str]], str]) -> TrackedText:
+    def sub(
+        self, pattern: re.Pattern[str], repl: str | Callable[[re.Match[str]], str]
+    ) -> TrackedText:
         """Return the text with every match of ``pattern`` replaced (like ``re.sub``)."""
         if isinstance(repl, str):
             template = repl

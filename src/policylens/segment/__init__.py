@@ -24,7 +24,9 @@ def segment(clean: CleanText, res: Resources, title: str | None = None) -> tuple
         drafts[0:0] = digest.segment_article(before, title) if before else []
     # 2. an action plan, if the text holds one, takes everything from its title on
     plan_start = plan.find_plan(lines)
-    head = lines if plan_start is None else lines[: plan_start.title_index or plan_start.first_heading]
+    head = (
+        lines if plan_start is None else lines[: plan_start.title_index or plan_start.first_heading]
+    )
     # 3. what precedes the plan: a cover notice, a digest, or an article
     drafts.extend(_segment_head(head, res, title))
     if plan_start is not None:
@@ -33,7 +35,9 @@ def segment(clean: CleanText, res: Resources, title: str | None = None) -> tuple
 
 
 def _segment_head(lines: list[Line], res: Resources, title: str | None) -> list[Draft]:
-    notice = next((i for i, line in enumerate(lines) if patterns.NOTICE_TITLE.match(line.text)), None)
+    notice = next(
+        (i for i, line in enumerate(lines) if patterns.NOTICE_TITLE.match(line.text)), None
+    )
     if notice is not None:
         drafts = digest.segment_digest(lines[:notice], res)
         cover = Draft("notice", lines[notice].text, lines[notice].start, lines[notice].end)
@@ -86,8 +90,10 @@ def _attach_links(items: list[Item], clean: CleanText) -> list[Item]:
         # not already cite a later footnote.
         position = max(bisect.bisect_left(origins, link.raw_span.start) - 1, 0)
         owner = max(bisect.bisect_right(starts, position) - 1, 0)
-        while link.number is not None and owner > 0 and any(
-            (other.number or 0) > link.number for other in by_item.get(owner, ())
+        while (
+            link.number is not None
+            and owner > 0
+            and any((other.number or 0) > link.number for other in by_item.get(owner, ()))
         ):
             owner -= 1
         by_item.setdefault(owner, []).append(link)

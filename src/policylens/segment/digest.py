@@ -82,8 +82,9 @@ def segment_digest(lines: list[Line], res: Resources) -> list[Draft]:
             numbered = patterns.NUMBERED_HEADLINE.match(text)
             number = numbered.group(1) if numbered and headline == numbered.group(2) else number
             end = lines[index + 1].end if number and text == number else line.end
-            current = Draft("digest_entry", headline, line.start, end, section=section,
-                            number=number)
+            current = Draft(
+                "digest_entry", headline, line.start, end, section=section, number=number
+            )
             drafts.append(current)
             if number and text == number:
                 index += 1  # the headline line was taken with its number
@@ -93,12 +94,13 @@ def segment_digest(lines: list[Line], res: Resources) -> list[Draft]:
                 drafts.append(current)
             else:
                 current.add(line)
-        elif current.body_lines and (compact or (
-            starts_news(text) and starts_news(current.body_lines[0].text)
-        )):
+        elif current.body_lines and (
+            compact or (starts_news(text) and starts_news(current.body_lines[0].text))
+        ):
             # A second news story under one headline: its own entry without headline.
-            current = Draft("digest_entry", headless_title(text), line.start, line.end,
-                            section=section)
+            current = Draft(
+                "digest_entry", headless_title(text), line.start, line.end, section=section
+            )
             current.add(line)
             drafts.append(current)
         else:

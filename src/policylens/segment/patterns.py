@@ -17,7 +17,9 @@ PLAN_TITLE = re.compile(
     r"(?:（[^（）]{2,20}）)?)$"
 )
 PERIOD_LINE = re.compile(r"^（\d{4}\s*[—–\-－~至]\s*\d{4}\s*年?）$")  # （2023—2025年）
-RESPONSIBLE = re.compile(r"[（(]\s*责任单位\s*[：:]\s*([^（）()]+?)\s*[）)]")  # （责任单位：省经信厅、…）
+RESPONSIBLE = re.compile(
+    r"[（(]\s*责任单位\s*[：:]\s*([^（）()]+?)\s*[）)]"
+)  # （责任单位：省经信厅、…）
 RESPONSIBLE_SPLIT = re.compile(r"[、，,；;]")
 RESPONSIBLE_NOTE = re.compile(r"(为责任主体|牵头|负责)$")
 NOTICE_TITLE = re.compile(r"^关于.{2,80}的通知$")  # 关于印发《…》的通知
@@ -26,7 +28,8 @@ NOTICE_TITLE = re.compile(r"^关于.{2,80}的通知$")  # 关于印发《…》�
 NUMBERED_HEADLINE = re.compile(r"^(\d{1,2})、\s*(.+)$")  # 1、工信部：…
 LONE_NUMBER = re.compile(r"^(\d{1,3})$")  # 01
 CONTENTS_HEADING = re.compile(r"^目\s*录$")
-# A news paragraph opens with its dateline: "9月22日，", "2023年9月18日，", "近日，", "据财联社9月22日报道，"
+# A news paragraph opens with its dateline:
+#   "9月22日，", "2023年9月18日，", "近日，", "据财联社9月22日报道，"
 DATELINE = re.compile(
     r"^(?:据[^，。]{1,30}?(?:报道|消息)，)?"
     r"(?:(?:\d{4}年)?\d{1,2}月\d{1,2}日(?:[^，。]{0,6}?)，|近日，|日前，|\d{4}-\d{2}-\d{2}，)"

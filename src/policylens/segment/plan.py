@@ -24,8 +24,11 @@ class PlanStart:
 
 def _heading(line: Line) -> tuple[int, str, str] | None:
     """Return ``(level, number, rest)`` if the line is a plan heading."""
-    for level, pattern in ((1, patterns.PLAN_LEVEL1), (2, patterns.PLAN_LEVEL2),
-                           (3, patterns.PLAN_LEVEL3)):
+    for level, pattern in (
+        (1, patterns.PLAN_LEVEL1),
+        (2, patterns.PLAN_LEVEL2),
+        (3, patterns.PLAN_LEVEL3),
+    ):
         match = pattern.match(line.text)
         if match:
             return level, line.text[: match.start(2)].strip(), match.group(2)
@@ -70,8 +73,13 @@ def segment_plan(lines: list[Line], plan: PlanStart) -> list[Draft]:
     root: tuple[str, ...] = (plan.title,) if plan.title else ()
     drafts: list[Draft] = []
     if plan.title is not None and plan.title_index is not None:
-        preamble = Draft("plan_section", plan.title, lines[plan.title_index].start,
-                         lines[plan.body_index - 1].end, root)
+        preamble = Draft(
+            "plan_section",
+            plan.title,
+            lines[plan.title_index].start,
+            lines[plan.body_index - 1].end,
+            root,
+        )
         for line in lines[plan.body_index : plan.first_heading]:
             preamble.add(line)
         drafts.append(preamble)
@@ -88,7 +96,13 @@ def segment_plan(lines: list[Line], plan: PlanStart) -> list[Draft]:
         while stack and stack[-1][0] >= level:
             stack.pop()
         stack.append((level, title))
-        current = Draft("plan_section", title, line.start, line.end,
-                        root + tuple(t for _, t in stack), number=number)
+        current = Draft(
+            "plan_section",
+            title,
+            line.start,
+            line.end,
+            root + tuple(t for _, t in stack),
+            number=number,
+        )
         drafts.append(current)
     return drafts

@@ -181,8 +181,10 @@ class Store:
                 return int(ref)
             matches = session.execute(
                 select(DocumentRow.id, DocumentRow.source).where(
-                    or_(DocumentRow.source.contains(ref, autoescape=True),
-                        DocumentRow.sha256.startswith(ref, autoescape=True))
+                    or_(
+                        DocumentRow.source.contains(ref, autoescape=True),
+                        DocumentRow.sha256.startswith(ref, autoescape=True),
+                    )
                 )
             ).all()
         if not matches:
@@ -198,11 +200,17 @@ class Store:
         with Session(self.engine) as session:
             row = session.get(DocumentRow, document_id)
             assert row is not None  # resolve() found it
-            items = self._item_records(session, select(ItemRow).where(
-                ItemRow.document_id == document_id))
+            items = self._item_records(
+                session, select(ItemRow).where(ItemRow.document_id == document_id)
+            )
             summary = _summary(row, len(row.items), len(row.clean_text))
-            return DocumentDetail(summary, row.clean_text, row.published,
-                                  [list(pair) for pair in row.page_metadata], items)
+            return DocumentDetail(
+                summary,
+                row.clean_text,
+                row.published,
+                [list(pair) for pair in row.page_metadata],
+                items,
+            )
 
     def items(
         self,
@@ -221,8 +229,12 @@ class Store:
         if section is not None:
             query = query.where(ItemRow.section == section)
         if contains is not None:
-            query = query.where(or_(ItemRow.text.contains(contains, autoescape=True),
-                                    ItemRow.title.contains(contains, autoescape=True)))
+            query = query.where(
+                or_(
+                    ItemRow.text.contains(contains, autoescape=True),
+                    ItemRow.title.contains(contains, autoescape=True),
+                )
+            )
         if limit is not None:
             query = query.limit(limit)
         with Session(self.engine) as session:
@@ -231,49 +243,87 @@ class Store:
     @staticmethod
     def _item_records(session: Session, query: Any) -> list[ItemRecord]:
         query = query.options(selectinload(ItemRow.links), selectinload(ItemRow.document)).order_by(
-            ItemRow.document_id, ItemRow.idx)
+            ItemRow.document_id, ItemRow.idx
+        )
         return [_item_record(row) for row in session.scalars(query)]
 
 
 def _document_row(document: Document) -> DocumentRow:
     raw, clean = document.raw, document.clean
     row = DocumentRow(
-        sha256=raw.sha256, source=raw.source, format=raw.format, encoding=raw.encoding,
-        title=document.title, published=raw.published, size=raw.size,
-        ingested_at=document.ingested_at, raw_text=raw.raw_text, clean_text=clean.text,
+        sha256=raw.sha256,
+        source=raw.source,
+        format=raw.format,
+        encoding=raw.encoding,
+        title=document.title,
+        published=raw.published,
+        size=raw.size,
+        ingested_at=document.ingested_at,
+        raw_text=raw.raw_text,
+        clean_text=clean.text,
         offset_runs=[list(run) for run in clean.offsets.runs],
         page_metadata=[list(pair) for pair in clean.metadata],
     )
     for item in document.items:
         raw_span = clean.offsets.span_to_raw(item.span)
         item_row = ItemRow(
-            idx=item.index, kind=item.kind, title=item.title, section=item.section,
-            number=item.number, path=list(item.path), responsible=list(item.responsible),
-            start=item.span.start, end=item.span.end, raw_start=raw_span.start,
-            raw_end=raw_span.end, text=item.text,
+            idx=item.index,
+            kind=item.kind,
+            title=item.title,
+            section=item.section,
+            number=item.number,
+            path=list(item.path),
+            responsible=list(item.responsible),
+            start=item.span.start,
+            end=item.span.end,
+            raw_start=raw_span.start,
+            raw_end=raw_span.end,
+            text=item.text,
         )
         row.items.append(item_row)
         for link in item.links:
-            link_row = LinkRow(number=link.number, url=link.url, raw_start=link.raw_span.start,
-                               raw_end=link.raw_span.end, item=item_row)
+            link_row = LinkRow(
+                number=link.number,
+                url=link.url,
+                raw_start=link.raw_span.start,
+                raw_end=link.raw_span.end,
+                item=item_row,
+            )
             row.links.append(link_row)
     return row
 
 
 def _summary(row: DocumentRow, items: int, chars: int) -> DocumentSummary:
     return DocumentSummary(
-        id=row.id, source=row.source, title=row.title, format=row.format,
-        encoding=row.encoding, sha256=row.sha256, items=int(items), chars=int(chars or 0),
+        id=row.id,
+        source=row.source,
+        title=row.title,
+        format=row.format,
+        encoding=row.encoding,
+        sha256=row.sha256,
+        items=int(items),
+        chars=int(chars or 0),
         ingested_at=row.ingested_at.isoformat(timespec="seconds"),
     )
 
 
 def _item_record(row: ItemRow) -> ItemRecord:
     return ItemRecord(
-        id=row.id, document_id=row.document_id, document=row.document.source, index=row.idx,
-        kind=row.kind, title=row.title, section=row.section, number=row.number,
-        path=list(row.path), responsible=list(row.responsible), span=(row.start, row.end),
-        raw_span=(row.raw_start, row.raw_end), text=row.text,
-        links=[LinkRecord(link.number, link.url) for link in
-               sorted(row.links, key=lambda x: (x.number is None, x.number or 0, x.id))],
+        id=row.id,
+        document_id=row.document_id,
+        document=row.document.source,
+        index=row.idx,
+        kind=row.kind,
+        title=row.title,
+        section=row.section,
+        number=row.number,
+        path=list(row.path),
+        responsible=list(row.responsible),
+        span=(row.start, row.end),
+        raw_span=(row.raw_start, row.raw_end),
+        text=row.text,
+        links=[
+            LinkRecord(link.number, link.url)
+            for link in sorted(row.links, key=lambda x: (x.number is None, x.number or 0, x.id))
+        ],
     )

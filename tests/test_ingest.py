@@ -1,0 +1,556 @@
+"""Ingest on real inputs: encodings, formats, folders, bad input, mixed runs, idempotency.
+
+Everything here reads real files written into ``tmp_path`` (encoded variants of
+the sample corpus, copies of the checked-in format fixtures, deliberately broken
+files); nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import struct
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from policylens import api
+from policylens.cli import app
+from policylens.config import load_settings
+from policylens.errors import IngestError
+from policylens.ingest import Source, expand_inputs, load
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "examples" / "corpus"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FORMATS = FIXTURES / "formats"
+UNSEEN = FIXTURES / "unseen"
+
+DOC_000 = CORPUS / "000_9e1a09e82d249843.txt"  # simplified Chinese digest
+DOC_002 = CORPUS / "002_83f04e59e465262b.txt"
+DOC_003 = CORPUS / "003_f00c508a819b93d2.txt"  # traditional Chinese, with pinyin glosses
+UNREACHABLE_URL = "http://127.0.0.1:9/x.html"  # discard port: loopback refuses it
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the caller's POLICYLENS_* settings and proxies out of the tests."""
+    for name in list(os.environ):
+        if name.startswith("POLICYLENS_") or name.lower() in {
+            "http_proxy",
+            "https_proxy",
+            "all_proxy",
+            "no_proxy",
+        }:
+            monkeypatch.delenv(name)
+
+
+def _db(tmp_path: Path, name: str = "kb.db") -> str:
+    return f"sqlite:///{tmp_path / name}"
+
+
+def _corpus_files() -> list[Path]:
+    files = sorted(CORPUS.glob("*.txt"))
+    assert len(files) == 5
+    return files
+
+
+def _png() -> bytes:
+    """Return a real 4x4 red PNG."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    pixels = b"".join(b"\x00" + bytes([255, 0, 0]) * 4 for _ in range(4))
+    header = struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(pixels))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _random_bytes(n: int, seed: int) -> bytes:
+    return random.Random(seed).randbytes(n)
+
+
+def _cli(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args))
+
+
+def _assert_clean_exit(result: Result, code: int) -> None:
+    """The CLI ended with ``code`` through typer.Exit, not through an escaped exception."""
+    assert not isinstance(result.exception, Exception), (
+        f"uncaught {result.exception!r}; output:\n{result.output}"
+    )
+    assert "Traceback" not in result.output
+    assert result.exit_code == code, result.output
+
+
+# --------------------------------------------------------------------------- encodings
+
+
+def _simplified_passage() -> str:
+    return DOC_000.read_text("utf-8")[:2000]
+
+
+def _traditional_passage() -> str:
+    """First 2,000 characters of 003 that Big5 can encode: pinyin glosses like (chǎn) dropped."""
+    text = re.sub(r"\([a-zü\u00c0-\u024f]+\)", "", DOC_003.read_text("utf-8"))
+    encodable = "".join(ch for ch in text if ch.encode("big5", "ignore"))
+    return encodable[:2000]
+
+
+ENCODED_VARIANTS = [
+    pytest.param(_simplified_passage, "utf-8", id="utf-8"),
+    pytest.param(_simplified_passage, "utf-8-sig", id="utf-8-bom"),
+    pytest.param(_simplified_passage, "gb18030", id="gb18030"),
+    pytest.param(_simplified_passage, "gbk", id="gbk"),
+    pytest.param(_traditional_passage, "big5", id="big5-traditional"),
+    pytest.param(_traditional_passage, "gb18030", id="gb18030-traditional"),
+    pytest.param(_simplified_passage, "utf-16", id="utf-16-bom"),
+    pytest.param(_simplified_passage, "utf-16-le", id="utf-16-le-no-bom"),
+]
+
+
+@pytest.mark.parametrize(("passage_of", "encoding"), ENCODED_VARIANTS)
+def test_load_decodes_every_encoding_back_to_the_passage(
+    tmp_path: Path,
+    passage_of: Callable[[], str],
+    encoding: str,
+) -> None:
+    passage = passage_of()
+    assert len(passage) == 2000
+    data = passage.encode(encoding)
+    if encoding in ("utf-8-sig", "utf-16"):
+        assert data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if encoding == "utf-16-le":
+        assert not data.startswith(codecs.BOM_UTF16_LE)
+    path = tmp_path / f"passage-{encoding}.txt"
+    path.write_bytes(data)
+
+    raw = load(Source(str(path)), load_settings(env={}))
+
+    assert raw.format == "txt"
+    assert raw.raw_text.removeprefix("\ufeff") == passage
+    assert raw.source == str(path)
+    assert raw.size == len(data)
+    assert raw.sha256 == hashlib.sha256(data).hexdigest()
+    # The recorded encoding need not be the one used (GBK bytes are GB18030 bytes),
+    # but it must decode these bytes to the same text.
+    assert raw.encoding
+    assert codecs.decode(data, raw.encoding).removeprefix("\ufeff") == passage
+
+
+# --------------------------------------------------------------------------- formats
+
+
+def test_load_pdf() -> None:
+    raw = load(Source(str(FORMATS / "plan.pdf")), load_settings(env={}))
+    assert raw.format == "pdf"
+    assert "政策速递" in raw.raw_text
+    assert "元宇宙" in raw.raw_text
+    assert "重庆" in raw.raw_text  # the second page's text is there too
+
+
+HTML_CHROME = [
+    "当前位置",  # breadcrumb
+    "政策法规",  # main navigation
+    "人工智能",  # main navigation
+    "请输入关键词",  # search box
+    "手机版",  # top bar
+    "相关推荐",  # sidebar heading
+    "热门排行",  # sidebar heading
+    "中国元宇宙谷",  # a related-article title in the sidebar
+    "多边央行数字货币桥",  # a hot-list title in the sidebar
+    "网友评论",  # comment box
+    "抢沙发",  # comment box
+    "版权所有",  # footer
+    "ICP备",  # footer
+    "联系我们",  # footer
+    "上一篇",  # previous/next links
+    "分享到",  # share bar
+    "浏览次数",  # article-info line
+]
+
+
+def test_load_html_keeps_the_article_and_drops_the_page_chrome() -> None:
+    raw = load(Source(str(FORMATS / "article.html")), load_settings(env={}))
+    assert raw.format == "html"
+    assert raw.title is not None
+    assert "重庆" in raw.title
+    assert raw.published == "2023-09-22"
+    assert "1000 亿元" in raw.raw_text or "1000亿元" in raw.raw_text
+    assert "满天星" in raw.raw_text  # second paragraph
+    assert "永川区" in raw.raw_text  # third paragraph
+    leaked = [s for s in HTML_CHROME if s in raw.raw_text]
+    assert leaked == []
+
+
+def test_load_docx_with_its_table() -> None:
+    raw = load(Source(str(FORMATS / "notice.docx")), load_settings(env={}))
+    assert raw.format == "docx"
+    assert "关于印发" in raw.raw_text
+    assert "1500亿元" in raw.raw_text
+    table_rows = [line for line in raw.raw_text.splitlines() if "1500亿元" in line and "|" in line]
+    assert table_rows, "the goals table's cell text is missing"
+    assert "链主企业" in raw.raw_text
+
+
+def test_load_unseen_html() -> None:
+    raw = load(Source(str(UNSEEN / "shanghai_plan.html")), load_settings(env={}))
+    assert raw.format == "html"
+    assert raw.title is not None
+    assert "上海" in raw.title
+    assert raw.published == "2022-07-08"
+    assert "沪府办发〔2022〕14号" in raw.raw_text
+    assert "3500亿元" in raw.raw_text
+
+
+def test_load_unseen_pdf() -> None:
+    raw = load(Source(str(UNSEEN / "henan_plan.pdf")), load_settings(env={}))
+    assert raw.format == "pdf"
+    assert "河南省元宇宙产业发展行动计划" in raw.raw_text
+    assert "300亿元" in raw.raw_text
+    assert "河南省人民政府办公厅" in raw.raw_text  # last page
+
+
+def test_format_fixtures_ingest_end_to_end(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    inputs = [
+        str(FORMATS / "plan.pdf"),
+        str(FORMATS / "article.html"),
+        str(FORMATS / "notice.docx"),
+        str(UNSEEN / "shanghai_plan.html"),
+        str(UNSEEN / "henan_plan.pdf"),
+    ]
+    report = api.ingest(inputs, db=db)
+    assert [(r.source, r.status, r.problem) for r in report.results] == [
+        (name, "stored", None) for name in inputs
+    ]
+    assert report.ok
+    docs = api.documents(db)
+    assert [d.format for d in docs] == ["pdf", "html", "docx", "html", "pdf"]
+    assert all(d.items > 0 for d in docs)
+
+
+# --------------------------------------------------------------------------- folders
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "tree"
+    (root / "sub").mkdir(parents=True)
+    shutil.copy(DOC_000, root / "a.txt")
+    shutil.copy(FORMATS / "article.html", root / "sub" / "b.html")
+    shutil.copy(FORMATS / "plan.pdf", root / "sub" / "c.pdf")
+    (root / "d.png").write_bytes(_png())
+    shutil.copy(DOC_002, root / ".hidden.txt")
+    return root
+
+
+FOLDER_FILTERS = [
+    pytest.param((), (), ["a.txt", "sub/b.html", "sub/c.pdf"], id="default"),
+    pytest.param((), ("*.pdf",), ["a.txt", "sub/b.html"], id="exclude-pdf"),
+    pytest.param(("*.txt",), (), ["a.txt"], id="include-txt"),
+]
+
+
+@pytest.mark.parametrize(("include", "exclude", "expected"), FOLDER_FILTERS)
+def test_expand_inputs_walks_folders_through_the_globs(
+    tree: Path,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    expected: list[str],
+) -> None:
+    settings = load_settings(env={}, include=include or None, exclude=exclude)
+    entries = list(expand_inputs([str(tree)], settings))
+    assert all(isinstance(e, Source) and not e.is_url for e in entries), entries
+    assert sorted(Path(e.name).relative_to(tree).as_posix() for e in entries) == expected
+
+
+@pytest.mark.parametrize(("include", "exclude", "expected"), FOLDER_FILTERS)
+def test_cli_ingest_folder_with_globs(
+    tree: Path,
+    tmp_path: Path,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    expected: list[str],
+) -> None:
+    flags = [f for g in include for f in ("--include", g)]
+    flags += [f for g in exclude for f in ("--exclude", g)]
+    result = _cli("ingest", str(tree), "--db", _db(tmp_path), "--json", *flags)
+    _assert_clean_exit(result, 0)
+    rows = json.loads(result.stdout)
+    assert sorted(Path(r["source"]).relative_to(tree).as_posix() for r in rows) == expected
+    assert {r["status"] for r in rows} == {"stored"}
+
+
+def test_expand_inputs_reports_a_missing_name_and_goes_on(tmp_path: Path) -> None:
+    missing = str(tmp_path / "nope")
+    entries = list(expand_inputs([missing, str(DOC_000)], load_settings(env={})))
+    assert isinstance(entries[0], IngestError)
+    assert entries[0].source == missing
+    assert "no such" in entries[0].problem
+    assert entries[1] == Source(str(DOC_000))
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@dataclass(frozen=True)
+class BadInput:
+    """A broken input: ``make`` writes it under a folder and returns the name to pass."""
+
+    make: Callable[[Path], str]
+    keywords: tuple[str, ...]  # the problem mentions at least one (case-insensitive)
+    max_mb: float | None = None
+
+
+def _writer(name: str, data: bytes | Callable[[], bytes]) -> Callable[[Path], str]:
+    def make(folder: Path) -> str:
+        path = folder / name
+        path.write_bytes(data() if callable(data) else data)
+        return str(path)
+
+    return make
+
+
+def _text_of_size(size: int) -> bytes:
+    """Return real UTF-8 Chinese text (the corpus, repeated) of at least ``size`` bytes."""
+    corpus = b"".join(p.read_bytes() for p in _corpus_files())
+    return corpus * (size // len(corpus) + 1)
+
+
+def _zip_that_is_not_docx() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("readme.txt", "这不是 Word 文档。")
+    return buffer.getvalue()
+
+
+BAD_INPUTS = {
+    "binary-named-txt": BadInput(
+        _writer("x.txt", lambda: _png() + _random_bytes(4096, seed=1)),
+        ("binary", "not text", "encoding"),
+    ),
+    "empty": BadInput(_writer("empty.txt", b""), ("empty",)),
+    "whitespace-only": BadInput(_writer("blank.txt", b"  \n\t\r\n   \n"), ("empty", "no text")),
+    "ideographic-spaces-only": BadInput(
+        _writer("blank-cjk.txt", "\u3000\u3000\n\u3000\n".encode()), ("empty", "no text")
+    ),
+    "unsupported-png": BadInput(_writer("x.png", _png), ("unsupported",)),
+    "unsupported-xyz": BadInput(
+        _writer("x.xyz", "关于印发行动方案的通知。".encode()), ("unsupported",)
+    ),
+    "undecodable-random-bytes": BadInput(
+        _writer("random.txt", lambda: _random_bytes(4096, seed=7)),
+        ("binary", "not text", "encoding"),
+    ),
+    "missing-path": BadInput(lambda folder: str(folder / "missing.txt"), ("no such",)),
+    "unreachable-url": BadInput(lambda _folder: UNREACHABLE_URL, ("could not fetch",)),
+    "over-size": BadInput(
+        _writer("big.txt", lambda: _text_of_size(2 * 1024 * 1024)), ("limit",), max_mb=1
+    ),
+    "corrupt-pdf": BadInput(_writer("broken.pdf", b"%PDF-1.4 garbage"), ("pdf",)),
+    "corrupt-docx": BadInput(_writer("broken.docx", b"this is not a zip archive"), ("docx",)),
+    "zip-not-docx": BadInput(_writer("archive.docx", _zip_that_is_not_docx), ("docx",)),
+}
+
+
+def _ingest_bad(case: BadInput, target: str, db: str) -> api.IngestReport:
+    if case.max_mb is None:
+        return api.ingest([target], db=db)
+    return api.ingest([target], settings=load_settings(env={}, db_url=db, max_file_mb=case.max_mb))
+
+
+@pytest.mark.parametrize("name", list(BAD_INPUTS))
+def test_api_ingest_reports_bad_input(tmp_path: Path, name: str) -> None:
+    case = BAD_INPUTS[name]
+    target = case.make(tmp_path)
+    db = _db(tmp_path)
+
+    report = _ingest_bad(case, target, db)
+
+    assert len(report.results) == 1
+    result = report.results[0]
+    assert result.status == "error"
+    assert result.source == target
+    assert result.document_id is None
+    assert result.problem
+    assert "internal error" not in result.problem
+    assert any(k in result.problem.lower() for k in case.keywords), result.problem
+    assert not report.ok
+    assert report.count("error") == 1
+    assert api.documents(db) == []
+
+
+@pytest.mark.parametrize("name", list(BAD_INPUTS))
+def test_cli_ingest_reports_bad_input(tmp_path: Path, name: str) -> None:
+    case = BAD_INPUTS[name]
+    target = case.make(tmp_path)
+    expected = _ingest_bad(case, target, _db(tmp_path, "probe.db")).results[0]
+    assert expected.status == "error"
+    expected_line = f"error: {target}: {expected.problem}"
+
+    flags = [] if case.max_mb is None else ["--max-size", f"{case.max_mb:g}"]
+    result = _cli("ingest", target, "--db", _db(tmp_path), *flags)
+
+    _assert_clean_exit(result, 1)
+    assert target in result.stderr
+    stderr_lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+    failures = []
+    if expected_line not in stderr_lines:
+        failures.append(f"the error is not printed as the single line {expected_line!r}")
+    stray = [line for line in stderr_lines if line not in expected_line]
+    if stray:
+        failures.append(f"stderr has lines other than the error: {stray!r}")
+    assert not failures, "\n".join(failures) + f"\n--- stderr ---\n{result.stderr}"
+
+
+def test_high_bytes_without_nuls_do_not_crash(tmp_path: Path) -> None:
+    """Random bytes 0x80-0xFF may or may not pass for some 8-bit encoding; never a crash."""
+    data = bytes(random.Random(11).choice(range(0x80, 0x100)) for _ in range(4096))
+    path = tmp_path / "highbytes.txt"
+    path.write_bytes(data)
+
+    report = api.ingest([str(path)], db=_db(tmp_path))
+    (result,) = report.results
+    assert result.status in ("error", "stored")
+    if result.status == "error":
+        assert "internal error" not in (result.problem or "")
+
+    cli = _cli("ingest", str(path), "--db", _db(tmp_path, "cli.db"))
+    _assert_clean_exit(cli, 1 if result.status == "error" else 0)
+
+
+# --------------------------------------------------------------------------- mixed runs
+
+
+def _snapshot(db: str) -> dict[int, tuple[str, str, int]]:
+    return {d.id: (d.source, d.sha256, d.items) for d in api.documents(db)}
+
+
+@pytest.mark.parametrize("via", ["api", "cli"])
+def test_mixed_run_keeps_going_and_loses_nothing(tmp_path: Path, via: str) -> None:
+    db = _db(tmp_path)
+    first = api.ingest([str(CORPUS)], db=db)
+    assert first.count("stored") == 5
+    assert first.ok
+    before = _snapshot(db)
+    ids_by_source = {r.source: r.document_id for r in first.results}
+    items_before = len(api.items(db))
+    assert len(before) == 5
+    assert items_before == sum(items for _, _, items in before.values()) > 0
+
+    bad = tmp_path / "broken.pdf"
+    bad.write_bytes(b"%PDF-1.4 garbage")
+    new = tmp_path / "notice.docx"
+    shutil.copy(FORMATS / "notice.docx", new)
+    inputs = [str(bad), str(CORPUS), str(new)]
+
+    if via == "api":
+        rows = [
+            (r.source, r.status, r.document_id, r.items, r.problem)
+            for r in api.ingest(inputs, db=db).results
+        ]
+    else:
+        result = _cli("ingest", *inputs, "--db", db, "--json")
+        _assert_clean_exit(result, 1)
+        assert f"error: {bad}:" in result.stderr
+        rows = [
+            (r["source"], r["status"], r["document_id"], r["items"], r["problem"])
+            for r in json.loads(result.stdout)
+        ]
+
+    corpus_names = [str(p) for p in _corpus_files()]
+    assert [row[0] for row in rows] == [str(bad), *corpus_names, str(new)]
+    by_source = {row[0]: row for row in rows}
+    assert by_source[str(bad)][1] == "error"
+    assert "pdf" in (by_source[str(bad)][4] or "").lower()
+    for name in corpus_names:
+        assert by_source[name][1:3] == ("duplicate", ids_by_source[name])
+    new_row = by_source[str(new)]
+    assert new_row[1] == "stored"
+    assert new_row[3] > 0
+    new_id = new_row[2]
+    assert new_id not in before
+
+    after = _snapshot(db)
+    assert {k: v for k, v in after.items() if k != new_id} == before
+    assert after[new_id][0] == str(new)
+    assert after[new_id][2] == new_row[3]
+    assert len(api.items(db, document=str(new_id))) == new_row[3]
+    assert len(api.items(db)) == items_before + new_row[3]
+
+
+# --------------------------------------------------------------------------- idempotency
+
+
+def test_ingesting_the_corpus_twice_stores_it_once(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    first = api.ingest([str(CORPUS)], db=db)
+    assert (first.count("stored"), first.count("duplicate"), first.count("error")) == (5, 0, 0)
+    snapshot = _snapshot(db)
+    items = len(api.items(db))
+
+    second = api.ingest([str(CORPUS)], db=db)
+    assert (second.count("stored"), second.count("duplicate"), second.count("error")) == (0, 5, 0)
+    assert second.ok
+    assert second.items == 0
+    assert [(r.source, r.document_id) for r in second.results] == [
+        (r.source, r.document_id) for r in first.results
+    ]
+    assert _snapshot(db) == snapshot
+    assert len(api.items(db)) == items
+
+
+def test_same_bytes_under_another_name_are_a_duplicate(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    first = api.ingest([str(CORPUS)], db=db)
+    original_id = next(r.document_id for r in first.results if r.source == str(DOC_002))
+    snapshot = _snapshot(db)
+
+    renamed = tmp_path / "renamed copy.txt"
+    shutil.copy(DOC_002, renamed)
+    (result,) = api.ingest([str(renamed)], db=db).results
+    assert (result.status, result.document_id, result.items) == ("duplicate", original_id, 0)
+    assert _snapshot(db) == snapshot
+
+
+def test_same_bytes_twice_in_one_run_are_stored_once(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    copy = tmp_path / "copy.txt"
+    shutil.copy(DOC_000, copy)
+    report = api.ingest([str(DOC_000), str(copy)], db=db)
+    assert [r.status for r in report.results] == ["stored", "duplicate"]
+    assert report.results[1].document_id == report.results[0].document_id
+    assert len(api.documents(db)) == 1
+
+
+def test_cli_second_ingest_is_all_duplicates(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    first = _cli("ingest", str(CORPUS), "--db", db, "--json")
+    _assert_clean_exit(first, 0)
+    assert [r["status"] for r in json.loads(first.stdout)] == ["stored"] * 5
+    items = len(api.items(db))
+
+    second = _cli("ingest", str(CORPUS), "--db", db, "--json")
+    _assert_clean_exit(second, 0)
+    assert [r["status"] for r in json.loads(second.stdout)] == ["duplicate"] * 5
+    assert len(api.documents(db)) == 5
+    assert len(api.items(db)) == items
