@@ -23,15 +23,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from conftest import CORPUS, FIXTURES
 from policylens import api
 from policylens.cli import app
 from policylens.config import load_settings
 from policylens.errors import IngestError
 from policylens.ingest import Source, expand_inputs, load
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT / "examples" / "corpus"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FORMATS = FIXTURES / "formats"
 UNSEEN = FIXTURES / "unseen"
 
@@ -554,3 +552,37 @@ def test_cli_second_ingest_is_all_duplicates(tmp_path: Path) -> None:
     assert [r["status"] for r in json.loads(second.stdout)] == ["duplicate"] * 5
     assert len(api.documents(db)) == 5
     assert len(api.items(db)) == items
+
+
+@pytest.fixture
+def local_site():
+    """Serve tests/fixtures/formats over HTTP on 127.0.0.1 for the duration of a test."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(FIXTURES / "formats")
+    )
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_ingest_url_reads_html_and_pdf_over_http(local_site, tmp_path):
+    db = f"sqlite:///{tmp_path / 'kb.db'}"
+    report = api.ingest(
+        [f"{local_site}/article.html", f"{local_site}/plan.pdf", f"{local_site}/missing.html"],
+        db=db,
+    )
+    statuses = [r.status for r in report.results]
+    assert statuses == ["stored", "stored", "error"]
+    assert "HTTP 404" in report.results[2].problem
+    docs = api.documents(db)
+    assert [d.format for d in docs] == ["html", "pdf"]
+    assert docs[0].source == f"{local_site}/article.html"
+    assert "重庆" in (docs[0].title or "")

@@ -139,7 +139,7 @@ def list_documents(db: DbOption = None, as_json: JsonOption = False) -> None:
     for d in docs:
         table.add_row(
             str(d.id),
-            escape(d.source),
+            escape(_short_source(d.source)),
             escape((d.title or "")[:40]),
             d.format,
             d.encoding or "",
@@ -149,6 +149,11 @@ def list_documents(db: DbOption = None, as_json: JsonOption = False) -> None:
     out.print(table)
     if not docs:
         err.print("No documents yet: try `policylens ingest examples/corpus`.")
+
+
+def _short_source(source: str) -> str:
+    """Return a source as listed: a file's name, or the URL itself."""
+    return source if "://" in source else source.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 @app.command()
