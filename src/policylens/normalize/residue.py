@@ -112,6 +112,7 @@ def remove_residue(text: TrackedText) -> tuple[TrackedText, Residue]:
     links: list[SourceLink] = []
     marks: list[tuple[int, int]] = []
     last_content: int | None = None  # index of the last kept content line
+    last_content_end = 0  # where that line's text ends, before any footnote mark
     residue_since = False
     index = 0
     while index < len(lines):
@@ -133,7 +134,7 @@ def remove_residue(text: TrackedText) -> tuple[TrackedText, Residue]:
                 SourceLink(
                     url,
                     number,
-                    Span(text.origins[start] if line else 0, text.origins[spans[last][1] - 1] + 1),
+                    Span(text.origins[start], text.origins[spans[last][1] - 1] + 1),
                 )
             )
             edits.append((start, spans[last][1], ""))
@@ -171,18 +172,13 @@ def remove_residue(text: TrackedText) -> tuple[TrackedText, Residue]:
             edits.append((start + leader.start(), end, ""))
         if residue_since and last_content is not None and _continues(lines[last_content], line):
             # Join across the page break: drop everything between the two halves.
-            prev_end = _content_end(lines[last_content], spans[last_content], has_footnotes)
-            edits = [e for e in edits if not (prev_end <= e[0] < start)]
-            edits.append((prev_end, start, ""))
+            edits = [e for e in edits if not (last_content_end <= e[0] < start)]
+            edits.append((last_content_end, start, ""))
         last_content = index
+        last_content_end = content_end
         residue_since = False
         index += 1
     return text.apply(_merge(edits)), Residue(tuple(_fill_unnumbered(links)), tuple(marks))
-
-
-def _content_end(line: str, span: tuple[int, int], has_footnotes: bool) -> int:
-    ref = TRAILING_REF.search(line) if has_footnotes else None
-    return span[0] + ref.start() if ref else span[1]
 
 
 def _continues(previous: str, line: str) -> bool:
