@@ -135,6 +135,7 @@ class Document:
     clean: CleanText
     items: tuple[Item, ...] = ()
     ingested_at: datetime = field(default_factory=datetime.now)
+    facts: tuple[Fact, ...] = ()
 
     @property
     def title(self) -> str:
@@ -149,3 +150,128 @@ class Document:
                 if item.kind in kinds and item.title:
                     return item.title
         return self.raw.source
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a fact was read: its item, its span in the clean and raw text, the exact raw quote."""
+
+    item_index: int
+    span: Span  # in the clean text
+    raw_span: Span  # in the raw text
+    quote: str  # raw_text[raw_span]: the words as the document has them
+    extractor: str  # versioned rule name, e.g. "target.v1"
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A resolved administrative region."""
+
+    code: str  # 6-digit division code; "000000" for the whole country
+    name: str  # chain from the province down: "四川省成都市"; "全国"
+    level: str  # national | provincial | municipal | district
+
+
+@dataclass(frozen=True, slots=True)
+class DateValue:
+    """A date as read: ISO value, and whether the year was written or inferred (and from what)."""
+
+    value: str  # YYYY-MM-DD or YYYY-MM
+    surface: str
+    year_from: str  # explicit | item | document | url | metadata | ingest
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyMention:
+    """A policy document named in 《》."""
+
+    title: str  # as written inside 《》
+    normalized_title: str
+    kind: str | None
+    draft: bool
+    issuers: tuple[str, ...]
+    issuer_count: int | None  # "等16部门"
+    place: Place | None
+    date: DateValue | None
+    doc_number: str | None
+    period: tuple[int, int] | None
+    prov: Provenance
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A quantified goal: metric, value or range, unit, qualifier, year, region, sector."""
+
+    metric: str
+    metric_text: str
+    sector: str | None
+    value_low: float
+    value_high: float
+    unit: str  # CNY | count | percent | USD …
+    qualifier: str  # exact | at_least | exceeds | about | range
+    target_year: int | None
+    place: Place | None
+    policy: str | None  # normalized title of the policy the target belongs to
+    prov: Provenance
+
+
+@dataclass(frozen=True, slots=True)
+class Funding:
+    """Support money a policy offers."""
+
+    amount_cny_max: float
+    amount_text: str
+    purpose: str
+    conditions: str
+    place: Place | None
+    prov: Provenance
+
+
+@dataclass(frozen=True, slots=True)
+class Deal:
+    """A financing round."""
+
+    company: str
+    round: str
+    amount_text: str | None
+    amount_low: float | None
+    amount_high: float | None
+    vague: bool
+    investors: tuple[str, ...]
+    date: DateValue | None
+    prov: Provenance
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A conference, forum, launch or first-of-its-kind certificate."""
+
+    name: str
+    date: DateValue | None
+    place: Place | None
+    organizers: tuple[str, ...]
+    prov: Provenance
+
+
+@dataclass(frozen=True, slots=True)
+class TopicTag:
+    """A taxonomy topic tagged on an item, with the words that triggered it."""
+
+    topic: str
+    triggers: tuple[str, ...]
+    prov: Provenance
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDate:
+    """The date an item (a news entry) carries."""
+
+    date: DateValue
+    prov: Provenance
+
+
+Fact = PolicyMention | Target | Funding | Deal | Event | TopicTag | ItemDate
+FACT_KINDS: dict[type, str] = {
+    PolicyMention: "policy", Target: "target", Funding: "funding", Deal: "deal",
+    Event: "event", TopicTag: "topic", ItemDate: "date",
+}

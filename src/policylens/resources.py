@@ -10,6 +10,8 @@ from typing import Any
 
 import opencc
 
+from policylens.gazetteer import Agency, Gazetteer, parse_agencies, parse_divisions
+
 
 @dataclass(frozen=True, slots=True)
 class BoilerplateRule:
@@ -30,6 +32,21 @@ class Resources:
     metadata_lines: tuple[tuple[str, re.Pattern[str]], ...]
     digest_sections: frozenset[str]
     back_matter: frozenset[str]
+    gazetteer: Gazetteer
+    agencies: dict[str, Agency]
+    agency_suffixes: tuple[str, ...]
+    policy_kinds: tuple[str, ...]  # longest first
+    metrics: tuple[tuple[str, str], ...]  # (metric, keyword), in priority order
+    sectors: tuple[str, ...]  # longest first
+    topics: tuple[tuple[str, str], ...]  # (topic, trigger)
+
+    def is_agency(self, name: str) -> bool:
+        """Return whether a name is a government body (in the table, or ending like one)."""
+        return name in self.agencies or (len(name) >= 3 and name.endswith(self.agency_suffixes))
+
+    def national_agency_in(self, text: str) -> bool:
+        """Return whether a text names a national body (工信部, 国务院 …)."""
+        return any(name in text for name, a in self.agencies.items() if a.level == "national")
 
 
 def _data_lines(name: str, data_dir: Path | None) -> list[str]:
@@ -67,4 +84,18 @@ def load_resources(data_dir: Path | None = None) -> Resources:
             line.strip() for line in _data_lines("digest_sections.txt", data_dir)
         ),
         back_matter=frozenset(line.strip() for line in _data_lines("back_matter.txt", data_dir)),
+        gazetteer=Gazetteer(
+            parse_divisions(_data_lines("regions.tsv", data_dir)),
+            dict(_pairs("region_abbreviations.tsv", data_dir)),
+        ),
+        agencies=parse_agencies(_data_lines("agencies.tsv", data_dir)),
+        agency_suffixes=tuple(_words("agency_suffixes.txt", data_dir)),
+        policy_kinds=tuple(sorted(_words("policy_kinds.txt", data_dir), key=len, reverse=True)),
+        metrics=_pairs("metrics.tsv", data_dir),
+        sectors=tuple(sorted(_words("sectors.txt", data_dir), key=len, reverse=True)),
+        topics=_pairs("topics.tsv", data_dir),
     )
+
+
+def _words(name: str, data_dir: Path | None) -> list[str]:
+    return [line.strip() for line in _data_lines(name, data_dir)]

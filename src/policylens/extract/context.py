@@ -1,0 +1,131 @@
+"""What every extractor needs about the document: text, clues, provenance, places."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from policylens.extract import dates
+from policylens.gazetteer import NATION, Gazetteer
+from policylens.model import DateValue, Document, Item, Place, Provenance, Span
+from policylens.resources import Resources
+
+SENTENCE_END = re.compile(r"[。！？；\n]")
+WHOLE_AREA = re.compile(r"全(省|市|区|县)")
+
+
+@dataclass
+class DocContext:
+    """A document being extracted, with its year clues and the places it is about."""
+
+    document: Document
+    res: Resources
+    document_year: int | None
+    metadata_year: int | None
+    ingest_year: int
+    document_place: Place | None = None
+    _item_places: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, document: Document, res: Resources) -> DocContext:
+        """Return the context of a document: its own year, its metadata's year, its main place."""
+        metadata_year = None
+        for value in [document.raw.published or ""] + [
+            v for k, v in document.clean.metadata if k == "updated"
+        ]:
+            match = re.search(r"20\d{2}", value)
+            if match:
+                metadata_year = int(match.group(0))
+                break
+        ctx = cls(document, res, dates.document_year(document.clean.text), metadata_year,
+                  document.ingested_at.year)
+        ctx.document_place = ctx._main_place()
+        return ctx
+
+    @property
+    def gazetteer(self) -> Gazetteer:
+        """Return the gazetteer."""
+        return self.res.gazetteer
+
+    def _main_place(self) -> Place | None:
+        for item in self.document.items:
+            if item.kind in ("notice", "plan_section") and item.path[:1]:
+                place = self.gazetteer.resolve_text(item.path[0])
+                if place:
+                    return place
+            if item.kind == "notice":
+                place = self.gazetteer.resolve_text(item.title)
+                if place:
+                    return place
+        return None
+
+    def prov(self, item: Item, start: int, end: int, extractor: str) -> Provenance:
+        """Return the provenance of ``item.text[start:end]``."""
+        span = Span(item.span.start + start, item.span.start + end)
+        raw_span = self.document.clean.offsets.span_to_raw(span)
+        quote = self.document.raw.raw_text[raw_span.start : raw_span.end]
+        return Provenance(item.index, span, raw_span, quote, extractor)
+
+    def year_clues(self, item: Item, position: int) -> dates.YearClues:
+        """Return the year clues for a year-less date at ``position`` in an item."""
+        item_year = None
+        for hit in dates.find_dates(item.text[:position]):
+            if hit.year is not None and hit.day is not None:
+                item_year = hit.year
+        url_year = None
+        for link in item.links:
+            found = dates.url_year(link.url)
+            if found:
+                url_year = found[0]
+                break
+        return dates.YearClues(item_year, url_year, self.document_year_for_dates(),
+                               None, self.ingest_year)
+
+    def document_year_for_dates(self) -> int | None:
+        """Return the page's own date year if it has one, else the document's written year."""
+        return self.metadata_year or self.document_year
+
+    def resolve_date(self, item: Item, hit: dates.DateHit) -> DateValue | None:
+        """Return a date hit of an item as an ISO date, its year explicit or inferred."""
+        clues = self.year_clues(item, hit.start)
+        value = dates.resolve(hit, clues)
+        if value and value.year_from == "document" and self.metadata_year:
+            return DateValue(value.value, value.surface, "metadata")
+        return value
+
+    def places(self, item: Item) -> list[tuple[int, int, str]]:
+        """Return ``(start, end, code)`` of each place named in an item, resolved in context."""
+        if item.index not in self._item_places:
+            context = {d.code for d in self._context_chain()}
+            found = []
+            for mention in self.gazetteer.find(item.text):
+                code = self.gazetteer.resolve(mention.candidates, context)
+                context.update(d.code for d in self.gazetteer.chain(code))
+                found.append((mention.start, mention.end, code))
+            self._item_places[item.index] = found
+        return self._item_places[item.index]
+
+    def _context_chain(self) -> list:
+        if self.document_place is None or self.document_place.code == NATION.code:
+            return []
+        return self.gazetteer.chain(self.document_place.code)
+
+    def place_before(self, item: Item, position: int, same_sentence: bool = True) -> Place | None:
+        """Return the last place named before ``position`` (in its sentence, if asked)."""
+        floor = sentence_start(item.text, position) if same_sentence else 0
+        candidates = [code for start, _, code in self.places(item) if floor <= start < position]
+        return self.gazetteer.place(candidates[-1]) if candidates else None
+
+
+def sentence_start(text: str, position: int) -> int:
+    """Return where the sentence holding ``position`` starts."""
+    last = 0
+    for match in SENTENCE_END.finditer(text, 0, position):
+        last = match.end()
+    return last
+
+
+def sentence_end(text: str, position: int) -> int:
+    """Return where the sentence holding ``position`` ends (after its mark)."""
+    match = SENTENCE_END.search(text, position)
+    return match.end() if match else len(text)

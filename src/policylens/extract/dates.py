@@ -1,0 +1,146 @@
+"""Dates, periods and deadlines, with the year of a year-less date taken from a named clue."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from policylens.model import DateValue
+
+FULL_DATE = re.compile(r"(?<!\d)(20\d{2}|19\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+ISO_DATE = re.compile(r"(?<![\d/])(20\d{2})-(\d{1,2})-(\d{1,2})(?!\d)")
+MONTH_DAY = re.compile(r"(?<!\d)(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+YEAR_MONTH = re.compile(r"(?<!\d)(20\d{2})\s*年\s*(\d{1,2})\s*月(?!\s*\d{1,2}\s*日)")
+RELATIVE_MONTH = re.compile(r"(今年|去年|明年)\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?")
+DEADLINE = re.compile(r"(?:到|至|截至|截止到|截止|力争到|力争)\s*(20\d{2})\s*年")
+PERIOD = re.compile(r"(20\d{2})\s*[—–\-－~～至]\s*(20\d{2})\s*年?")
+# /2023/9/18/ · /20230927/ · /2023-09/22/ · /202309/21/
+URL_DATES = (
+    re.compile(r"/(20\d{2})/(\d{1,2})/(\d{1,2})/"),
+    re.compile(r"/(20\d{2})(\d{2})(\d{2})/"),
+    re.compile(r"/(20\d{2})-(\d{2})/(\d{2})/"),
+    re.compile(r"/(20\d{2})(\d{2})/(\d{2})/"),
+    re.compile(r"[/-](20\d{2})-(\d{2})-(\d{2})/"),
+)
+YEAR_MENTION = re.compile(r"(?<!\d)(20\d{2})(?=\s*年(?!\s*[—–\-－~～至])|\s*[\u4e00-\u9fff])")
+RELATIVE_OFFSET = {"今年": 0, "去年": -1, "明年": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class DateHit:
+    """A date expression found in a text."""
+
+    start: int
+    end: int
+    surface: str
+    year: int | None  # None: the text gives no year
+    month: int
+    day: int | None
+    relative: str | None = None  # 今年 / 去年 / 明年
+
+
+@dataclass(frozen=True, slots=True)
+class YearClues:
+    """Where a year-less date can take its year from, nearest first."""
+
+    item_year: int | None = None
+    url_year: int | None = None
+    document_year: int | None = None
+    metadata_year: int | None = None
+    ingest_year: int | None = None
+
+    def year(self) -> tuple[int, str] | None:
+        """Return the year and the name of the clue it came from."""
+        for name in ("item", "url", "document", "metadata", "ingest"):
+            value = getattr(self, f"{name}_year")
+            if value is not None:
+                return value, name
+        return None
+
+
+def _valid(year: int | None, month: int, day: int | None) -> bool:
+    try:
+        date(year or 2000, month, day or 1)
+    except ValueError:
+        return False
+    return True
+
+
+def find_dates(text: str) -> list[DateHit]:
+    """Return full, ISO, month-day, year-month and relative dates, in order, without overlaps."""
+    hits: list[DateHit] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(hit: DateHit) -> None:
+        if any(s < hit.end and hit.start < e for s, e in taken) or not _valid(
+            hit.year, hit.month, hit.day
+        ):
+            return
+        taken.append((hit.start, hit.end))
+        hits.append(hit)
+
+    for m in FULL_DATE.finditer(text):
+        add(DateHit(m.start(), m.end(), m.group(0), int(m.group(1)), int(m.group(2)), int(m.group(3))))
+    for m in ISO_DATE.finditer(text):
+        add(DateHit(m.start(), m.end(), m.group(0), int(m.group(1)), int(m.group(2)), int(m.group(3))))
+    for m in RELATIVE_MONTH.finditer(text):
+        day = int(m.group(3)) if m.group(3) else None
+        add(DateHit(m.start(), m.end(), m.group(0), None, int(m.group(2)), day, m.group(1)))
+    for m in MONTH_DAY.finditer(text):
+        add(DateHit(m.start(), m.end(), m.group(0), None, int(m.group(1)), int(m.group(2))))
+    for m in YEAR_MONTH.finditer(text):
+        add(DateHit(m.start(), m.end(), m.group(0), int(m.group(1)), int(m.group(2)), None))
+    return sorted(hits, key=lambda h: h.start)
+
+
+def url_year(url: str) -> tuple[int, int, int] | None:
+    """Return the (year, month, day) a URL's path carries, if any."""
+    for pattern in URL_DATES:
+        match = pattern.search(url)
+        if match and _valid(int(match.group(1)), int(match.group(2)), int(match.group(3))):
+            return int(match.group(1)), int(match.group(2)), int(match.group(3))
+    return None
+
+
+def document_year(text: str) -> int | None:
+    """Return the year a document is about: its most frequent written year, latest on a tie.
+
+    Deadlines (到2025年) and plan periods (2023—2025年) are targets, not the
+    document's own time, so they are not counted.
+    """
+    masked = DEADLINE.sub(lambda m: " " * len(m.group(0)), text)
+    masked = PERIOD.sub(lambda m: " " * len(m.group(0)), masked)
+    years = Counter(int(m.group(1)) for m in YEAR_MENTION.finditer(masked))
+    if not years:
+        return None
+    return max(years, key=lambda y: (years[y], y))
+
+
+def resolve(hit: DateHit, clues: YearClues) -> DateValue | None:
+    """Return the ISO date of a hit, taking a missing year from the nearest clue."""
+    if hit.year is not None:
+        year, source = hit.year, "explicit"
+    else:
+        found = clues.year()
+        if found is None:
+            return None
+        year, source = found
+        if hit.relative:
+            year += RELATIVE_OFFSET[hit.relative]
+    value = f"{year:04d}-{hit.month:02d}" + (f"-{hit.day:02d}" if hit.day else "")
+    return DateValue(value, hit.surface, source)
+
+
+def deadline_years(text: str) -> list[tuple[int, int]]:
+    """Return ``(offset, year)`` of each deadline such as 到2025年."""
+    return [(m.start(), int(m.group(1))) for m in DEADLINE.finditer(text)]
+
+
+def period(text: str) -> tuple[int, int] | None:
+    """Return the first plan period written in a text: (2023—2025年) → (2023, 2025)."""
+    match = PERIOD.search(text)
+    if match and int(match.group(1)) <= int(match.group(2)):
+        return int(match.group(1)), int(match.group(2))
+    return None

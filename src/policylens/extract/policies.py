@@ -1,0 +1,168 @@
+"""Policy mentions: titles in 《》 with kind, issuers, place, date, document number, period."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import replace
+
+from policylens.extract import dates
+from policylens.extract.context import DocContext, sentence_start
+from policylens.gazetteer import NATION
+from policylens.model import DateValue, Item, Place, PolicyMention
+
+TITLE = re.compile(r"《([^《》\n]{2,120})》")
+DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[【（(]\s*(20\d{2})\s*[〕\]】）)]\s*\d{1,4}\s*号")
+TRAILING_NOTE = re.compile(r"[（(][^（）()]*(?:年|征求意见稿|试行|草案|\d{4})[^（）()]*[）)]\s*$")
+DRAFT = re.compile(r"征求意见稿|草案")
+ISSUE_VERB = re.compile(
+    r"(?:等\s*(?P<count>\d+)\s*(?:个)?部门)?\s*(?:联合|正式|近日|日前|共同|再次|又)*\s*"
+    r"(?:印发了?|发布了?|出台了?|公布了?|制定了?|制订了?|颁布了?|下发了?|推出了?|审议通过了?|就)"
+    r"\s*(?:关于印发)?\s*$"
+)
+ISSUER_SPLIT = re.compile(r"[、，,\s]+|(?<=[厅局委办部])和(?=[\u4e00-\u9fff]{2})")
+ISSUER_NOISE = re.compile(r"^(?:近日|日前|此前|今年|去年|同时|其中|据悉)|(?:官网|网站|网)$")
+DASHES = str.maketrans({"—": "-", "–": "-", "－": "-", "~": "-", "～": "-", "（": "(", "）": ")"})
+
+
+def normalize_title(title: str, t2s: object) -> str:
+    """Return a title folded for comparison: simplified, half-width, no spaces, one dash form."""
+    text = t2s.convert(title)  # type: ignore[attr-defined]
+    text = unicodedata.normalize("NFKC", text).translate(DASHES)
+    return re.sub(r"\s+", "", text).strip("《》")
+
+
+def title_kind(title: str, kinds: tuple[str, ...]) -> str | None:
+    """Return the policy kind a title ends with (行动计划, 指导意见 …), notes in brackets aside."""
+    core = title.strip()
+    while TRAILING_NOTE.search(core):
+        core = TRAILING_NOTE.sub("", core).strip()
+    return next((kind for kind in kinds if core.endswith(kind)), None)
+
+
+def is_policy_title(title: str, kind: str | None, kinds: tuple[str, ...]) -> bool:
+    """Return whether 《title》 names a policy, not a back-reference (《行动计划》) or a book."""
+    if kind is None:
+        return False
+    core = TRAILING_NOTE.sub("", title).strip()
+    return core not in kinds and len(core) > len(kind) + 1
+
+
+def issuers_before(prefix: str, ctx: DocContext) -> tuple[tuple[str, ...], int | None]:
+    """Return the bodies named as subject of 印发/发布 just before a title, and 等N部门."""
+    verb = ISSUE_VERB.search(prefix)
+    if verb is None:
+        return (), None
+    subject = prefix[: verb.start()]
+    subject = subject[max(subject.rfind("，"), subject.rfind("："), subject.rfind("。")) + 1 :]
+    names = []
+    for part in ISSUER_SPLIT.split(subject):
+        part = ISSUER_NOISE.sub("", part.strip())
+        # A place alone as subject (江苏省发布《…》) stands for its government.
+        if part and (ctx.res.is_agency(part) or ctx.gazetteer.resolve_text(part) is not None
+                     and ctx.gazetteer.find(part)[0].surface == part):
+            names.append(part)
+    count = int(verb.group("count")) if verb.group("count") else None
+    return tuple(names), count
+
+
+def signature_issuers(item: Item, ctx: DocContext) -> tuple[str, ...]:
+    """Return the bodies signing a cover notice: its lines that are agency names alone."""
+    names = []
+    for line in item.text.splitlines():
+        line = line.strip()
+        # A signature line may run into the date: "四川省通信管理局2023年9月12日"
+        line = dates.FULL_DATE.sub("", line).strip()
+        if 3 < len(line) <= 30 and not re.search(r"[，。：；、]", line) and ctx.res.is_agency(line):
+            names.append(line)
+    return tuple(names)
+
+
+def place_of(title: str, issuers: tuple[str, ...], doc_number: str | None,
+             ctx: DocContext, item: Item, position: int) -> Place | None:
+    """Return the place a policy governs: from its title, issuers, document number or context."""
+    for text in (title, *issuers):
+        if ctx.res.national_agency_in(text):
+            return NATION
+        place = ctx.gazetteer.resolve_text(text)
+        if place:
+            return place
+    if doc_number:
+        code = ctx.gazetteer.province_of_abbreviation(doc_number[0])
+        if code:
+            return ctx.gazetteer.place(code)
+    return ctx.place_before(item, position) or ctx.document_place
+
+
+def _date_before(item: Item, start: int, ctx: DocContext) -> DateValue | None:
+    """Return the last date written in the sentence before a title, else the item's first date."""
+    floor = sentence_start(item.text, start)
+    hits = [h for h in dates.find_dates(item.text[:start]) if h.start >= floor and h.day]
+    if not hits and item.kind in ("digest_entry", "article"):
+        hits = [h for h in dates.find_dates(item.text) if h.day][:1]
+    return ctx.resolve_date(item, hits[-1]) if hits else None
+
+
+def extract_policies(item: Item, ctx: DocContext) -> Iterator[PolicyMention]:
+    """Yield a PolicyMention for each policy title in 《》 in an item."""
+    kinds = ctx.res.policy_kinds
+    notice = item.kind == "notice"
+    for match in TITLE.finditer(item.text):
+        title = match.group(1).strip()
+        kind = title_kind(title, kinds)
+        if not is_policy_title(title, kind, kinds):
+            continue
+        prefix = item.text[sentence_start(item.text, match.start()) : match.start()]
+        issuers, count = issuers_before(prefix, ctx)
+        date = _date_before(item, match.start(), ctx)
+        first_line_end = item.text.find("\n") if "\n" in item.text else len(item.text)
+        if notice and match.start() < first_line_end:
+            # The title of a cover notice: its signatories, signing date and number.
+            issuers = signature_issuers(item, ctx) or issuers
+            notice_dates = [h for h in dates.find_dates(item.text) if h.day]
+            date = ctx.resolve_date(item, notice_dates[-1]) if notice_dates else date
+            number = DOC_NUMBER.search(item.text)
+            doc_number = number.group(0) if number else None
+        else:
+            number = DOC_NUMBER.search(item.text, match.end(), match.end() + 40)
+            doc_number = number.group(0) if number else None
+        yield PolicyMention(
+            title=title,
+            normalized_title=normalize_title(title, ctx.res.t2s),
+            kind=kind,
+            draft=bool(DRAFT.search(title)),
+            issuers=issuers,
+            issuer_count=count,
+            place=place_of(title, issuers, doc_number, ctx, item, match.start()),
+            date=date,
+            doc_number=doc_number,
+            period=dates.period(title),
+            prov=ctx.prov(item, match.start(), match.end(), "policy.v1"),
+        )
+
+
+def consolidate(mentions: list[PolicyMention]) -> list[PolicyMention]:
+    """Return mentions with fields missing on one filled from another mention of the same title."""
+    best: dict[str, PolicyMention] = {}
+    for mention in mentions:
+        known = best.get(mention.normalized_title)
+        if known is None:
+            best[mention.normalized_title] = mention
+            continue
+        best[mention.normalized_title] = replace(
+            known,
+            issuers=known.issuers if len(known.issuers) >= len(mention.issuers) else mention.issuers,
+            issuer_count=known.issuer_count or mention.issuer_count,
+            date=known.date or mention.date,
+            doc_number=known.doc_number or mention.doc_number,
+            place=known.place or mention.place,
+        )
+    return [
+        replace(m, issuers=m.issuers or best[m.normalized_title].issuers,
+                issuer_count=m.issuer_count or best[m.normalized_title].issuer_count,
+                date=m.date or best[m.normalized_title].date,
+                doc_number=m.doc_number or best[m.normalized_title].doc_number,
+                place=m.place or best[m.normalized_title].place)
+        for m in mentions
+    ]

@@ -1,0 +1,132 @@
+"""Places and government bodies: a gazetteer of China's divisions and a table of agencies."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from policylens.model import Place
+
+NATION = Place("000000", "全国", "national")
+LEVEL_NAMES = {"province": "provincial", "city": "municipal", "district": "district"}
+
+
+@dataclass(frozen=True, slots=True)
+class Division:
+    """One row of the gazetteer."""
+
+    code: str
+    name: str
+    level: str  # province | city | district
+    parent: str
+    short: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceMention:
+    """A division named in a text: where, as what, and which candidates it may be."""
+
+    start: int
+    end: int
+    surface: str
+    candidates: tuple[str, ...]  # division codes
+
+
+@dataclass(frozen=True, slots=True)
+class Agency:
+    """A government body from the agencies table."""
+
+    name: str
+    level: str
+    full_name: str
+
+
+class Gazetteer:
+    """Finds and resolves place names; built once from data files."""
+
+    def __init__(self, divisions: list[Division], abbreviations: dict[str, str]) -> None:
+        self.divisions = {d.code: d for d in divisions}
+        self.abbreviations = abbreviations
+        names: dict[str, set[str]] = {}
+        for division in divisions:
+            names.setdefault(division.name, set()).add(division.code)
+            # Short forms for provinces and prefecture cities only: county-level
+            # short forms (合作, 东方, 瑞金) are ordinary words too often.
+            if division.short:
+                names.setdefault(division.short, set()).add(division.code)
+        self.names = {name: tuple(sorted(codes)) for name, codes in names.items()}
+        ordered = sorted(self.names, key=len, reverse=True)
+        self.pattern = re.compile("|".join(re.escape(name) for name in ordered))
+
+    def find(self, text: str) -> list[PlaceMention]:
+        """Return the place names in a text, longest match first at each position."""
+        mentions = []
+        for match in self.pattern.finditer(text):
+            surface = match.group(0)
+            mentions.append(PlaceMention(match.start(), match.end(), surface, self.names[surface]))
+        return mentions
+
+    def chain(self, code: str) -> list[Division]:
+        """Return the division and its ancestors, province first."""
+        out: list[Division] = []
+        current = self.divisions.get(code)
+        while current is not None:
+            out.append(current)
+            current = self.divisions.get(current.parent) if current.parent else None
+        return out[::-1]
+
+    def place(self, code: str) -> Place:
+        """Return the Place of a division code."""
+        if code == NATION.code:
+            return NATION
+        chain = self.chain(code)
+        return Place(code, "".join(d.name for d in chain), LEVEL_NAMES[chain[-1].level])
+
+    def resolve(self, candidates: tuple[str, ...], context: set[str]) -> str:
+        """Return the candidate whose ancestors the context names (朝阳区 in 北京), else the first."""
+        if len(candidates) == 1:
+            return candidates[0]
+        for code in candidates:
+            if any(d.code in context for d in self.chain(code)[:-1]):
+                return code
+        return candidates[0]
+
+    def resolve_text(self, text: str) -> Place | None:
+        """Return the most specific place a short text names ("上海市黄浦区", "四川", "全国")."""
+        if not text:
+            return None
+        if text in ("全国", "中国", "国家"):
+            return NATION
+        mentions = self.find(text)
+        if not mentions:
+            return None
+        context: set[str] = set()
+        best: str | None = None
+        for mention in mentions:
+            code = self.resolve(mention.candidates, context)
+            context.update(d.code for d in self.chain(code))
+            if best is None or len(self.chain(code)) >= len(self.chain(best)):
+                best = code
+        return self.place(best) if best else None
+
+    def province_of_abbreviation(self, char: str) -> str | None:
+        """Return the province code of a one-character form (川 → 510000)."""
+        return self.abbreviations.get(char)
+
+
+def parse_divisions(lines: list[str]) -> list[Division]:
+    """Return gazetteer rows from regions.tsv lines."""
+    divisions = []
+    for line in lines:
+        code, name, level, parent, *rest = line.split("\t")
+        divisions.append(Division(code, name, level, parent, rest[0] if rest else ""))
+    return divisions
+
+
+def parse_agencies(lines: list[str]) -> dict[str, Agency]:
+    """Return the agencies table keyed by name."""
+    table = {}
+    for line in lines:
+        name, level, *rest = line.split("\t")
+        table[name] = Agency(name, level, (rest[0] if rest and rest[0] else name))
+    return table
