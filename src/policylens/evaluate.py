@@ -18,7 +18,7 @@ from typing import Any
 from policylens.config import Settings, load_settings
 from policylens.errors import PolicyLensError
 from policylens.extract import extract_document
-from policylens.extract.policies import normalize_title
+from policylens.extract.policies import normalize_title, title_core
 from policylens.ingest import Source, load
 from policylens.model import Deal, Document, Funding, ItemDate, PolicyMention, Target
 from policylens.pipeline import process
@@ -102,7 +102,7 @@ def predicted(document: Document, facts: tuple[Any, ...], res: Resources) -> dic
             out["policies"].append(Record(fact.normalized_title, {
                 "date": fact.date.value if fact.date else None,
                 "region": fact.place.code if fact.place else None,
-                "issuers": [_norm(i, res) for i in fact.issuers],
+                "issuers": [_norm(res.canonical_agency(i), res) for i in fact.issuers],
                 "doc_number": _norm(fact.doc_number, res) or None}))
         elif isinstance(fact, Target):
             key = (fact.metric, _number(fact.value_low), _number(fact.value_high), fact.target_year)
@@ -128,7 +128,10 @@ def _first_per_key(records: list[Record]) -> list[Record]:
         else:  # fill fields the first mention lacked
             first = seen[record.key]
             for name, value in record.fields.items():
-                if not first.fields.get(name) and value:
+                # "exact" is what a figure gets when no qualifier word is written, so
+                # a later mention that writes one (以上, 超过) says more.
+                weak = name == "qualifier" and first.fields.get(name) == "exact"
+                if (not first.fields.get(name) or weak) and value:
                     first.fields[name] = value
     return list(seen.values())
 
@@ -142,7 +145,7 @@ def gold_records(gold: dict[str, Any], raw_text: str, res: Resources) -> dict[st
     for p in gold.get("policies", []):
         out["policies"].append(Record(_norm(p["title"], res), {
             "date": p.get("date"), "region": _region_code(p.get("region"), res),
-            "issuers": [_norm(i, res) for i in p.get("issuers") or []],
+            "issuers": [_norm(res.canonical_agency(i), res) for i in p.get("issuers") or []],
             "doc_number": _norm(p.get("doc_number"), res) or None}, bool(p.get("optional"))))
     for t in gold.get("targets", []):
         key = (t["metric"], _number(t["value_low"]), _number(t["value_high"]), t.get("target_year"))
@@ -208,6 +211,11 @@ def _same_key(gold: Record, found: Record) -> bool:
     return gold.key == found.key
 
 
+def _same_title(gold: Record, found: Record) -> bool:
+    """Return whether two normalized titles name one policy (trailing notes aside)."""
+    return gold.key == found.key or title_core(str(gold.key)) == title_core(str(found.key))
+
+
 def _same_dated_item(gold: Record, found: Record) -> bool:
     start, end = gold.key  # type: ignore[misc]
     return start <= found.key < end + 4 and found.fields["date"] == gold.fields["date"]  # type: ignore[operator]
@@ -224,10 +232,12 @@ def score_document(gold: dict[str, Any], document: Document, facts: tuple[Any, .
     found["dated_items"] = [r for r in found["dated_items"]
                             if any(s <= r.key < e + 4 for s, e in spans)]  # type: ignore[operator]
     return {
-        name: _match(expected[name], found[name],
-                     _same_dated_item if name == "dated_items" else _same_key, FIELDS[name])
+        name: _match(expected[name], found[name], MATCHERS.get(name, _same_key), FIELDS[name])
         for name in FACT_TYPES
     }
+
+
+MATCHERS = {"policies": _same_title, "dated_items": _same_dated_item}
 
 
 @dataclass

@@ -39,6 +39,16 @@ class Resources:
     metrics: tuple[tuple[str, str], ...]  # (metric, keyword), in priority order
     sectors: tuple[str, ...]  # longest first
     topics: tuple[tuple[str, str], ...]  # (topic, trigger)
+    agency_abbreviations: tuple[tuple[str, str], ...]  # (short ending, full ending), longest first
+
+    def canonical_agency(self, name: str) -> str:
+        """Return an agency's full name: 工信部 → 工业和信息化部, 上海市科委 → 上海市科学技术委员会."""
+        if name in self.agencies:
+            return self.agencies[name].full_name
+        for short, full in self.agency_abbreviations:
+            if name.endswith(short):
+                return name[: -len(short)] + full
+        return name
 
     def is_agency(self, name: str) -> bool:
         """Return whether a name is a government body (in the table, or ending like one)."""
@@ -85,7 +95,9 @@ def load_resources(data_dir: Path | None = None) -> Resources:
         ),
         back_matter=frozenset(line.strip() for line in _data_lines("back_matter.txt", data_dir)),
         gazetteer=Gazetteer(
-            parse_divisions(_data_lines("regions.tsv", data_dir)),
+            parse_divisions(
+                _data_lines("regions.tsv", data_dir) + _data_lines("regions_extra.tsv", data_dir)
+            ),
             dict(_pairs("region_abbreviations.tsv", data_dir)),
         ),
         agencies=parse_agencies(_data_lines("agencies.tsv", data_dir)),
@@ -94,6 +106,9 @@ def load_resources(data_dir: Path | None = None) -> Resources:
         metrics=_pairs("metrics.tsv", data_dir),
         sectors=tuple(sorted(_words("sectors.txt", data_dir), key=len, reverse=True)),
         topics=_pairs("topics.tsv", data_dir),
+        agency_abbreviations=tuple(
+            sorted(_pairs("agency_abbreviations.tsv", data_dir), key=lambda p: -len(p[0]))
+        ),
     )
 
 

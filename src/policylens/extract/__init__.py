@@ -52,7 +52,8 @@ def extract_document(document: Document, res: Resources) -> tuple[Fact, ...]:
     facts: list[Fact] = list(mentions)
     for item in items:
         place, policy = _anchor(item, mentions, plan_policies, ctx)
-        facts.extend(extract_targets(item, ctx, place, policy))
+        own = [m for m in mentions if m.prov.item_index == item.index]
+        facts.extend(extract_targets(item, ctx, place, policy, own))
         facts.extend(extract_funding(item, ctx, place))
         for _, extractor in DEFAULT_EXTRACTORS:
             facts.extend(extractor(item, ctx))

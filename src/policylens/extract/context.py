@@ -110,11 +110,22 @@ class DocContext:
             return []
         return self.gazetteer.chain(self.document_place.code)
 
+    def place_in_paragraph(self, item: Item, position: int) -> Place | None:
+        """Return the last place named before ``position`` in its paragraph."""
+        floor = paragraph_start(item.text, position)
+        candidates = [code for start, _, code in self.places(item) if floor <= start < position]
+        return self.gazetteer.place(candidates[-1]) if candidates else None
+
     def place_before(self, item: Item, position: int, same_sentence: bool = True) -> Place | None:
         """Return the last place named before ``position`` (in its sentence, if asked)."""
         floor = sentence_start(item.text, position) if same_sentence else 0
         candidates = [code for start, _, code in self.places(item) if floor <= start < position]
         return self.gazetteer.place(candidates[-1]) if candidates else None
+
+
+def paragraph_start(text: str, position: int) -> int:
+    """Return where the paragraph (line) holding ``position`` starts."""
+    return text.rfind("\n", 0, position) + 1
 
 
 def sentence_start(text: str, position: int) -> int:

@@ -13,6 +13,7 @@ FULL_DATE = re.compile(r"(?<!\d)(20\d{2}|19\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{
 ISO_DATE = re.compile(r"(?<![\d/])(20\d{2})-(\d{1,2})-(\d{1,2})(?!\d)")
 MONTH_DAY = re.compile(r"(?<!\d)(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 YEAR_MONTH = re.compile(r"(?<!\d)(20\d{2})\s*年\s*(\d{1,2})\s*月(?!\s*\d{1,2}\s*日)")
+BARE_MONTH = re.compile(r"(?:^|(?<=[，。；：\n]))(\d{1,2})\s*月(?=\s*[，,]|份)")  # "11月，杭州市…"
 RELATIVE_MONTH = re.compile(r"(今年|去年|明年)\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?")
 DEADLINE = re.compile(r"(?:到|至|截至|截止到|截止|力争到|力争)\s*(20\d{2})\s*年")
 PERIOD = re.compile(r"(20\d{2})\s*[—–\-－~～至]\s*(20\d{2})\s*年?")
@@ -92,6 +93,8 @@ def find_dates(text: str) -> list[DateHit]:
         add(DateHit(m.start(), m.end(), m.group(0), None, int(m.group(1)), int(m.group(2))))
     for m in YEAR_MONTH.finditer(text):
         add(DateHit(m.start(), m.end(), m.group(0), int(m.group(1)), int(m.group(2)), None))
+    for m in BARE_MONTH.finditer(text):
+        add(DateHit(m.start(1), m.end(), m.group(0).strip("，。；：\n"), None, int(m.group(1)), None))
     return sorted(hits, key=lambda h: h.start)
 
 

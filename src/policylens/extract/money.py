@@ -45,7 +45,9 @@ def extract_funding(item: Item, ctx: DocContext, place: Place | None) -> Iterato
         # The support word may sit in the clause or open the sentence (对…给予…奖励).
         sentence = text[sentence_start(text, quantity.start) : sentence_end(text, quantity.start)]
         clause = text[start:end]
-        if not SUPPORT.search(clause) or NOT_SUPPORT.search(clause):
+        # 给予一次性奖励，最高100万元: a 最高 clause takes its support word from its sentence.
+        supported = SUPPORT.search(clause) or ("最高" in clause and SUPPORT.search(sentence))
+        if not supported or NOT_SUPPORT.search(clause):
             continue
         if quantity.high in seen:
             continue
@@ -56,7 +58,10 @@ def extract_funding(item: Item, ctx: DocContext, place: Place | None) -> Iterato
             amount_text=quantity.surface,
             purpose=clause.strip(),
             conditions=condition.group(0) if condition else "",
-            place=place or ctx.place_before(item, quantity.start, same_sentence=False),
+            place=ctx.place_before(item, quantity.start)
+            or ctx.place_in_paragraph(item, quantity.start)
+            or place
+            or ctx.place_before(item, quantity.start, same_sentence=False),
             prov=ctx.prov(item, start, end, "funding.v1"),
         )
 
@@ -69,7 +74,8 @@ def _company(text: str, position: int) -> str | None:
     matches = list(COMPANY_BEFORE.finditer(head))
     if not matches:
         return None
-    name = SHORT_NAME.sub("", matches[-1].group("name")).strip("“”\"（）() ")
+    name = SHORT_NAME.sub("", matches[-1].group("name"))
+    name = re.sub(r"^.{0,10}旗下", "", name).strip("“”\"（）() ")
     return name or None
 
 
@@ -78,7 +84,7 @@ def _investors(sentence: str) -> tuple[str, ...]:
         match = pattern.search(sentence)
         if match:
             who = re.sub(r"^(?:国家信息中心旗下|旗下)", "", match.group("who").strip())
-            return tuple(p.strip() for p in re.split(r"[、和及]", who) if p.strip())
+            return tuple(p.strip() for p in re.split(r"、|以及|及|，", who) if p.strip())
     return ()
 
 

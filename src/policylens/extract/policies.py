@@ -49,19 +49,31 @@ def is_policy_title(title: str, kind: str | None, kinds: tuple[str, ...]) -> boo
     return core not in kinds and len(core) > len(kind) + 1
 
 
+LED_BY = re.compile(r"由(?P<who>[^，。；]{2,40}?)(?:牵头|主办|组织|发起)[^。《]{0,80}$")
+
+
+def _is_issuer(part: str, ctx: DocContext) -> bool:
+    """Return whether a subject names a body, or a place standing for its government (江苏省发布)."""
+    if ctx.res.is_agency(part):
+        return True
+    mentions = ctx.gazetteer.find(part)
+    return bool(mentions) and "".join(m.surface for m in mentions) == part
+
+
 def issuers_before(prefix: str, ctx: DocContext) -> tuple[tuple[str, ...], int | None]:
     """Return the bodies named as subject of 印发/发布 just before a title, and 等N部门."""
     verb = ISSUE_VERB.search(prefix)
     if verb is None:
+        led = LED_BY.search(prefix)
+        if led and ctx.res.is_agency(led.group("who").strip()):
+            return (led.group("who").strip(),), None
         return (), None
     subject = prefix[: verb.start()]
     subject = subject[max(subject.rfind("，"), subject.rfind("："), subject.rfind("。")) + 1 :]
     names = []
     for part in ISSUER_SPLIT.split(subject):
         part = ISSUER_NOISE.sub("", part.strip())
-        # A place alone as subject (江苏省发布《…》) stands for its government.
-        if part and (ctx.res.is_agency(part) or ctx.gazetteer.resolve_text(part) is not None
-                     and ctx.gazetteer.find(part)[0].surface == part):
+        if part and _is_issuer(part, ctx):
             names.append(part)
     count = int(verb.group("count")) if verb.group("count") else None
     return tuple(names), count
@@ -98,7 +110,7 @@ def place_of(title: str, issuers: tuple[str, ...], doc_number: str | None,
 def _date_before(item: Item, start: int, ctx: DocContext) -> DateValue | None:
     """Return the last date written in the sentence before a title, else the item's first date."""
     floor = sentence_start(item.text, start)
-    hits = [h for h in dates.find_dates(item.text[:start]) if h.start >= floor and h.day]
+    hits = [h for h in dates.find_dates(item.text[:start]) if h.start >= floor]
     if not hits and item.kind in ("digest_entry", "article"):
         hits = [h for h in dates.find_dates(item.text) if h.day][:1]
     return ctx.resolve_date(item, hits[-1]) if hits else None
@@ -142,8 +154,43 @@ def extract_policies(item: Item, ctx: DocContext) -> Iterator[PolicyMention]:
         )
 
 
+def title_core(normalized: str) -> str:
+    """Return a normalized title without trailing notes: 可信虚拟人白皮书(2023) → 可信虚拟人白皮书."""
+    core = normalized
+    while re.search(r"\([^()]*\)$", core):
+        core = re.sub(r"\([^()]*\)$", "", core)
+    return core
+
+
+def _is_short_form(short: str, full: str) -> bool:
+    """Return whether one title abbreviates another: its characters appear in order in it."""
+    if len(short) >= len(full):
+        return False
+    position = 0
+    for char in short:
+        position = full.find(char, position) + 1
+        if position == 0:
+            return False
+    return True
+
+
+def unify_short_forms(mentions: list[PolicyMention]) -> list[PolicyMention]:
+    """Return mentions where a short form (《创新基地申报指南》) takes the full title it abbreviates."""
+    titles = {m.normalized_title: m for m in mentions}
+    out = []
+    for mention in mentions:
+        core = title_core(mention.normalized_title)
+        full = next((t for t, other in titles.items() if t != mention.normalized_title
+                     and other.kind == mention.kind
+                     and (title_core(t) == core or _is_short_form(core, title_core(t)))
+                     and len(t) > len(mention.normalized_title)), None)
+        out.append(replace(mention, normalized_title=full) if full else mention)
+    return out
+
+
 def consolidate(mentions: list[PolicyMention]) -> list[PolicyMention]:
     """Return mentions with fields missing on one filled from another mention of the same title."""
+    mentions = unify_short_forms(mentions)
     best: dict[str, PolicyMention] = {}
     for mention in mentions:
         known = best.get(mention.normalized_title)

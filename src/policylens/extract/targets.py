@@ -8,21 +8,25 @@ from collections.abc import Iterator
 from policylens.extract import dates
 from policylens.extract.context import WHOLE_AREA, DocContext, sentence_start
 from policylens.extract.numbers import Quantity, find_quantities
-from policylens.model import Item, Place, Target
+from policylens.model import Item, Place, PolicyMention, Target
 
 GOAL_HEADING = re.compile(r"目标|发展目标|主要目标|总体目标")
-FUTURE = re.compile(r"到\s*20\d{2}|至\s*20\d{2}|力争|目标|计划|预计|将")
+FUTURE = re.compile(r"到\s*20\d{2}|至\s*20\d{2}|力争|目标|计划|预计|将|提出")
+# A figure right after a plan's title is one of the plan's goals: 《…行动计划》孵化20多个…
+POLICY_TITLE = re.compile(r"《[^《》]{2,80}(?:计划|方案|意见|规划|报告|办法|措施|政策)[^《》]{0,12}》")
 CLAUSE_BREAK = re.compile(r"[，,；;。：:！？（(\n]")
 # Clause breaks inside a count's noun phrase are 、 only when a new figure or verb follows.
 NEXT_FIGURE = re.compile(r"、\s*(?=\d|[一二两三四五六七八九十]+[个家项]|打造|培育|引育|建设|建成|形成|推广|新增)")
 SCALE_VERBS = re.compile(r"(?:力争|实现|达到|突破|超过|达|逾|超|为|增长|将|计划)+$")
 AREA_PREFIX = re.compile(r"^(?:全[省市区县]|带动|其中|力争|实现|到20\d{2}年|和|及|与|、)+")
 COUNT_VERBS = re.compile(
-    r"(?:打造|培育|引育|引进|建成|建设|形成|推广|新增|布局|创建|集聚|发展|遴选|认定|制定|研制|申请|建立)$"
+    r"(?:打造|培育|引育|引进|建成|建设|形成|推广|新增|布局|创建|集聚|发展|遴选|认定|制定|研制|申请|建立"
+    r"|创造|推出|孵化|引导|带动|实现|等)$"
 )
 NOT_TARGETS = re.compile(r"任务|工程|行动|方面|措施|条|投资|签约|融资|同比|上半年|共计")
 MONEY_OR_SHARE = ("CNY", "USD", "KRW", "EUR", "HKD", "percent")
 SCALE_METRICS = ("industry_scale", "core_industry_scale", "other")
+SUPPORT_MONEY = re.compile(r"奖励|补贴|补助|资助|扶持|启动")
 
 
 def metric_of(phrase: str, metrics: tuple[tuple[str, str], ...]) -> str | None:
@@ -35,15 +39,25 @@ def sector_of(phrase: str, sectors: tuple[str, ...]) -> str | None:
     return next((sector for sector in sectors if sector in phrase), None)
 
 
-def _goal_year(item: Item, position: int, ctx: DocContext) -> int | None:
-    """Return the deadline year in force at a position: the last 到20XX年 before it, else the plan's end."""
+REPORT_YEAR = re.compile(r"(20\d{2})年?[^《》]{0,12}工作报告")
+
+
+def _goal_year(item: Item, position: int, policy: str | None) -> int | None:
+    """Return the year a goal is set for.
+
+    The last deadline (到2025年) before it in the item; else the end of the plan's
+    period (2022-2024年); else the year of a work report (2023年政府工作报告).
+    """
     before = [year for offset, year in dates.deadline_years(item.text) if offset < position]
     if before:
         return before[-1]
-    for text in item.path[:1] or (item.title,):
+    for text in (*item.path[:1], policy or "", item.title):
         found = dates.period(text)
         if found:
             return found[1]
+        report = REPORT_YEAR.search(text)
+        if report:
+            return int(report.group(1))
     return None
 
 
@@ -52,7 +66,8 @@ def _in_goal_context(item: Item, position: int) -> bool:
     if any(GOAL_HEADING.search(part) for part in item.path[1:]) or GOAL_HEADING.search(item.title):
         return True
     paragraph_start = item.text.rfind("\n", 0, position) + 1
-    return bool(FUTURE.search(item.text, paragraph_start, position))
+    return bool(FUTURE.search(item.text, paragraph_start, position)
+                or POLICY_TITLE.search(item.text, paragraph_start, position))
 
 
 def _scale_phrase(text: str, quantity: Quantity) -> tuple[str, int, int]:
@@ -73,7 +88,40 @@ def _count_phrase(text: str, quantity: Quantity) -> tuple[str, int, int]:
         match = pattern.search(text, quantity.end)
         if match:
             end = min(end, match.start())
-    return text[quantity.end : end].strip().removeprefix("以上").strip(), quantity.start, end
+    phrase = text[quantity.end : end].strip().removeprefix("以上").strip()
+    if phrase:
+        return phrase, quantity.start, end
+    # The noun can come first: 培育元宇宙核心企业200多家
+    breaks = [m.end() for m in CLAUSE_BREAK.finditer(text, 0, quantity.start)]
+    start = breaks[-1] if breaks else 0
+    before = COUNT_VERBS.sub("", text[start : quantity.start].strip())
+    before = re.sub(r"^(?:到20\d{2}年|提出|培育|打造|引育|建设|形成)+", "", before)
+    return before, start, quantity.end
+
+
+def _sector_nearby(text: str, position: int, policy: str | None,
+                   sectors: tuple[str, ...]) -> str | None:
+    """Return the sector of a figure whose own phrase names none (相关产业规模, 头部企业).
+
+    The sentence before it says what it is about; a plan's title says what all of
+    its goals are about.
+    """
+    head = text[sentence_start(text, position) : position]
+    named = [(head.rfind(s), s) for s in sectors if s in head]
+    if named:
+        return max(named)[1]
+    return sector_of(policy or "", sectors)
+
+
+def _policy_before(text: str, position: int, mentions: list[PolicyMention],
+                   ctx: DocContext) -> tuple[Place | None, str | None]:
+    paragraph_start = text.rfind("\n", 0, position) + 1
+    floor = ctx.document.items[mentions[0].prov.item_index].span.start if mentions else 0
+    before = [m for m in mentions
+              if paragraph_start <= m.prov.span.start - floor < position]
+    if not before:
+        return None, None
+    return before[-1].place, before[-1].normalized_title
 
 
 def _place(item: Item, position: int, ctx: DocContext, policy_place: Place | None) -> Place | None:
@@ -83,11 +131,18 @@ def _place(item: Item, position: int, ctx: DocContext, policy_place: Place | Non
     return policy_place or ctx.place_before(item, position, same_sentence=False) or ctx.document_place
 
 
-def extract_targets(item: Item, ctx: DocContext, policy_place: Place | None,
-                    policy: str | None) -> Iterator[Target]:
-    """Yield the quantified goals stated in an item."""
+def extract_targets(item: Item, ctx: DocContext, anchor: Place | None, anchor_policy: str | None,
+                    mentions: list[PolicyMention]) -> Iterator[Target]:
+    """Yield the quantified goals stated in an item.
+
+    A goal belongs to the policy named last before it in its paragraph (成都's
+    plan inside an entry on Sichuan's), else to the item's own policy.
+    """
     text = item.text
     for quantity in find_quantities(text):
+        policy_place, policy = _policy_before(text, quantity.start, mentions, ctx)
+        if policy is None:
+            policy_place, policy = anchor, anchor_policy
         if quantity.unit not in (*MONEY_OR_SHARE, "count") or quantity.vague:
             continue
         if not _in_goal_context(item, quantity.start):
@@ -95,7 +150,10 @@ def extract_targets(item: Item, ctx: DocContext, policy_place: Place | None,
         if quantity.unit == "count":
             phrase, quote_start, quote_end = _count_phrase(text, quantity)
             before = text[sentence_start(text, quantity.start) : quantity.start]
-            if not COUNT_VERBS.search(before.rstrip()) and not re.search(r"[，、]\s*$", before):
+            noun_first = quote_start < quantity.start
+            if not noun_first and not COUNT_VERBS.search(before.rstrip()) and not re.search(
+                r"[，、和及与]\s*$", before
+            ):
                 continue
         else:
             phrase, quote_start, quote_end = _scale_phrase(text, quantity)
@@ -108,15 +166,18 @@ def extract_targets(item: Item, ctx: DocContext, policy_place: Place | None,
             metric = "other"
         if quantity.unit in MONEY_OR_SHARE and metric not in SCALE_METRICS:
             continue
+        if quantity.is_money and (metric == "other" or SUPPORT_MONEY.search(phrase)):
+            continue  # support money is funding, not a goal
         yield Target(
             metric=metric,
             metric_text=phrase,
-            sector=sector_of(phrase, ctx.res.sectors),
+            sector=sector_of(phrase, ctx.res.sectors)
+            or _sector_nearby(text, quantity.start, policy, ctx.res.sectors),
             value_low=quantity.low,
             value_high=quantity.high,
             unit=quantity.unit,
             qualifier=quantity.qualifier,
-            target_year=_goal_year(item, quantity.start, ctx),
+            target_year=_goal_year(item, quantity.start, policy),
             place=_place(item, quantity.start, ctx, policy_place),
             policy=policy,
             prov=ctx.prov(item, quote_start, quote_end, "target.v1"),

@@ -12,6 +12,8 @@ Usage:
     .venv/bin/python tests/gold/unseen/make/make_digest.py
 """
 
+# ruff: noqa: E501  (the document text keeps one paragraph per line, as in the file)
+
 from __future__ import annotations
 
 from pathlib import Path

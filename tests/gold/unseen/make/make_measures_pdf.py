@@ -6,8 +6,8 @@ a red masthead, the doc number, the covering notice that names the measures in
 funding clauses (一次性奖励最高500万元, 按实际投资额的10%给予补贴…最高1000万元,
 租金补贴…), an application deadline and a validity period; page numbers
 "— 1 —" at the bottom.  Lines wrap wherever the width ends (wrapmode CHAR: a
-line breaks between any two characters, even inside a number), so a phrase can be split over two lines in
-the extracted text.
+line breaks between any two characters, even inside a number), so a phrase can
+be split over two lines in the extracted text.
 
 The measures, the issuing office's doc number (余政办〔2024〕12号) and the date are
 invented for this gold set (modelled on district measures of 2023–2024); see
@@ -50,8 +50,8 @@ NOTICE_BODY = f"《{TITLE}》已经区政府同意，现印发给你们，请认
 SIGN_DATE = "2024年4月15日"
 
 ARTICLES = [
-    "第一条　为贯彻落实《浙江省元宇宙产业发展行动计划（2023—2025年）》，加快推动元宇宙与数字孪生产业"
-    "集聚发展，力争到2026年全区元宇宙与数字孪生相关产业规模突破500亿元，结合本区实际，制定本办法。",
+    "第一条　为贯彻落实《浙江省元宇宙产业发展行动计划（2023—2025年）》，"
+    "加快推动元宇宙与数字孪生产业集聚发展，力争到2026年全区元宇宙与数字孪生相关产业规模突破500亿元，结合本区实际，制定本办法。",
     "第二条　本办法适用于工商注册、税务征管和统计关系均在余杭区，从事元宇宙、数字孪生、虚拟现实、"
     "人工智能生成内容等领域研发、生产和服务的企业及机构。",
     "第三条　落户奖励。对新引进的元宇宙与数字孪生领域总部企业和重大产业项目，经区政府认定，"
@@ -64,8 +64,8 @@ ARTICLES = [
     "入选省级的，给予一次性奖励80万元。",
     "第七条　创新平台资助。对新认定的国家级、省级重点实验室和企业技术中心，分别给予最高300万元、"
     "150万元资助。",
-    "第八条　人才支持。对引进的顶尖人才团队，经评审认定，给予最高1亿元项目资助；对领军人才创办的企业，"
-    "给予最高60万元创业启动资金。",
+    "第八条　人才支持。对引进的顶尖人才团队，经评审认定，给予最高1亿元项目资助；"
+    "对领军人才创办的企业，给予最高60万元创业启动资金。",
     "第九条　融资支持。对获得股权投资机构投资的企业，按实际到位投资额的3%给予奖励，最高120万元；"
     "对企业银行贷款给予贴息，贴息比例为实际支付利息的50%，每年最高50万元。",
     "第十条　申报程序。本办法实行年度集中申报，2024年度申报截止时间为2024年6月30日，逾期不予受理。"
@@ -119,14 +119,20 @@ class Measures(FPDF):
     def heading(self, text, size=15):
         self.set_font("cjk", size=size)
         self.set_text_color(0, 0, 0)
-        self.multi_cell(0, 8.5, text, align="C", new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR)
+        self.multi_cell(
+            0, 8.5, text, align="C", new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR
+        )
         self.ln(3)
 
     def para(self, text, indent=True):
         self.set_font("cjk", size=BODY_PT)
         self.set_text_color(0, 0, 0)
         self.multi_cell(
-            0, LINE_H, ("　　" if indent else "") + text, new_x="LMARGIN", new_y="NEXT",
+            0,
+            LINE_H,
+            ("　　" if indent else "") + text,
+            new_x="LMARGIN",
+            new_y="NEXT",
             wrapmode=WrapMode.CHAR,
         )
         self.ln(1)
@@ -140,7 +146,7 @@ def main() -> None:
     pdf = Measures(find_font())
     pdf.set_title(NOTICE_TITLE)
     pdf.set_author(ISSUER)
-    pdf.set_creation_date(datetime.datetime(2024, 4, 15, 9, 0, tzinfo=datetime.timezone.utc))
+    pdf.set_creation_date(datetime.datetime(2024, 4, 15, 9, 0, tzinfo=datetime.UTC))
     pdf.add_page()
     pdf.masthead()
     pdf.heading(NOTICE_TITLE)
