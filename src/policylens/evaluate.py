@@ -86,6 +86,13 @@ def _region_code(text: str | None, res: Resources) -> str | None:
     return place.code if place else None
 
 
+def _sector(text: str | None, res: Resources) -> str | None:
+    """Return a sector folded for comparison: simplified, without 相关 or a trailing 产业/业."""
+    if not text:
+        return None
+    return re.sub(r"(?:产业|业)$", "", _norm(text, res).replace("相关", "")) or None
+
+
 def _company(text: str, res: Resources) -> str:
     name = _norm(text, res)
     return re.sub(r"^.{0,8}旗下|[\"“”'‘’「」]", "", name)
@@ -108,7 +115,7 @@ def predicted(document: Document, facts: tuple[Any, ...], res: Resources) -> dic
             key = (fact.metric, _number(fact.value_low), _number(fact.value_high), fact.target_year)
             out["targets"].append(Record(key, {
                 "region": fact.place.code if fact.place else None,
-                "qualifier": fact.qualifier, "sector": fact.sector}))
+                "qualifier": fact.qualifier, "sector": _sector(fact.sector, res)}))
         elif isinstance(fact, Funding):
             out["funding"].append(Record(_number(fact.amount_cny_max), {
                 "region": fact.place.code if fact.place else None}))
@@ -151,7 +158,7 @@ def gold_records(gold: dict[str, Any], raw_text: str, res: Resources) -> dict[st
         key = (t["metric"], _number(t["value_low"]), _number(t["value_high"]), t.get("target_year"))
         out["targets"].append(Record(key, {
             "region": _region_code(t.get("region"), res), "qualifier": t.get("qualifier"),
-            "sector": t.get("sector")}, bool(t.get("optional"))))
+            "sector": _sector(t.get("sector"), res)}, bool(t.get("optional"))))
     for f in gold.get("funding", []):
         out["funding"].append(Record(_number(f["amount_cny_max"]), {
             "region": _region_code(f.get("region"), res)}, bool(f.get("optional"))))

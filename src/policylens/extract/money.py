@@ -67,7 +67,7 @@ def extract_funding(item: Item, ctx: DocContext, place: Place | None) -> Iterato
 
 
 def _company(text: str, position: int) -> str | None:
-    head = text[sentence_start(text, position) : position]
+    head = re.sub(r"^\d{1,2}、", "", text[sentence_start(text, position) : position])
     short = SHORT_NAME.search(head)
     if short:
         return short.group("short").strip("“”\"")
@@ -75,7 +75,10 @@ def _company(text: str, position: int) -> str | None:
     if not matches:
         return None
     name = SHORT_NAME.sub("", matches[-1].group("name"))
-    name = re.sub(r"^.{0,10}旗下", "", name).strip("“”\"（）() ")
+    name = re.sub(r"^.{0,10}旗下", "", name)
+    # "杭州区块链技术服务商链衡科技": the name follows the description.
+    name = re.sub(r"^.*?(?:服务商|供应商|企业|公司|平台|机构|品牌|初创|独角兽)(?=[\u4e00-\u9fffA-Za-z]{2,}$)",
+                  "", name).strip("“”\"（）() ")
     return name or None
 
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from policylens.extract import dates
 from policylens.extract.context import DocContext, sentence_start
+from policylens.extract.numbers import to_number
 from policylens.gazetteer import NATION
 from policylens.model import DateValue, Item, Place, PolicyMention
 
@@ -17,12 +18,16 @@ DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[【（(]\s*(20\d{2})\s*[〕
 TRAILING_NOTE = re.compile(r"[（(][^（）()]*(?:年|征求意见稿|试行|草案|\d{4})[^（）()]*[）)]\s*$")
 DRAFT = re.compile(r"征求意见稿|草案")
 ISSUE_VERB = re.compile(
-    r"(?:等\s*(?P<count>\d+)\s*(?:个)?部门)?\s*(?:联合|正式|近日|日前|共同|再次|又)*\s*"
+    r"(?:等\s*(?P<count>\d+|[一二三四五六七八九十]+)\s*(?:个)?部门)?\s*"
+    r"(?:(?:今年|去年|\d{4}年)?\d{1,2}月(?:\d{1,2}日)?)?\s*"
+    r"(?:联合|正式|近日|日前|共同|再次|又)*\s*"
     r"(?:印发了?|发布了?|出台了?|公布了?|制定了?|制订了?|颁布了?|下发了?|推出了?|审议通过了?|就)"
-    r"\s*(?:关于印发)?\s*$"
+    r"的?\s*(?:关于印发)?\s*$"
 )
 ISSUER_SPLIT = re.compile(r"[、，,\s]+|(?<=[厅局委办部])和(?=[\u4e00-\u9fff]{2})")
-ISSUER_NOISE = re.compile(r"^(?:近日|日前|此前|今年|去年|同时|其中|据悉)|(?:官网|网站|网)$")
+ISSUER_NOISE = re.compile(
+    r"^(?:近日|日前|此前|今年|去年|同时|其中|据悉|围绕|落实|根据|按照|贯彻|依据)+|(?:官网|网站|网)$"
+)
 DASHES = str.maketrans({"—": "-", "–": "-", "－": "-", "~": "-", "～": "-", "（": "(", "）": ")"})
 
 
@@ -75,7 +80,7 @@ def issuers_before(prefix: str, ctx: DocContext) -> tuple[tuple[str, ...], int |
         part = ISSUER_NOISE.sub("", part.strip())
         if part and _is_issuer(part, ctx):
             names.append(part)
-    count = int(verb.group("count")) if verb.group("count") else None
+    count = int(to_number(verb.group("count"))) if verb.group("count") else None
     return tuple(names), count
 
 

@@ -11,12 +11,15 @@ from policylens.extract.numbers import Quantity, find_quantities
 from policylens.model import Item, Place, PolicyMention, Target
 
 GOAL_HEADING = re.compile(r"目标|发展目标|主要目标|总体目标")
-FUTURE = re.compile(r"到\s*20\d{2}|至\s*20\d{2}|力争|目标|计划|预计|将|提出")
+FUTURE = re.compile(r"到\s*20\d{2}|至\s*20\d{2}|力争|目标|计划|预计|将|提出|工作安排|建议")
 # A figure right after a plan's title is one of the plan's goals: 《…行动计划》孵化20多个…
+TITLE_TO_FIGURE = 30
+TITLE_TEXT = re.compile(r"《[^《》]*》")
 POLICY_TITLE = re.compile(r"《[^《》]{2,80}(?:计划|方案|意见|规划|报告|办法|措施|政策)[^《》]{0,12}》")
 CLAUSE_BREAK = re.compile(r"[，,；;。：:！？（(\n]")
+SCALE_BREAK = re.compile(r"[，,；;。：:！？（(\n、]")  # 核心产业规模超过300亿元、带动相关产业规模…
 # Clause breaks inside a count's noun phrase are 、 only when a new figure or verb follows.
-NEXT_FIGURE = re.compile(r"、\s*(?=\d|[一二两三四五六七八九十]+[个家项]|打造|培育|引育|建设|建成|形成|推广|新增)")
+NEXT_FIGURE = re.compile(r"(?:、|和|及|与)\s*(?=\d|[一二两三四五六七八九十]+[个家项]|打造|培育|引育|建设|建成|形成|推广|新增)")
 SCALE_VERBS = re.compile(r"(?:力争|实现|达到|突破|超过|达|逾|超|为|增长|将|计划)+$")
 AREA_PREFIX = re.compile(r"^(?:全[省市区县]|带动|其中|力争|实现|到20\d{2}年|和|及|与|、)+")
 COUNT_VERBS = re.compile(
@@ -31,7 +34,11 @@ SUPPORT_MONEY = re.compile(r"奖励|补贴|补助|资助|扶持|启动")
 
 def metric_of(phrase: str, metrics: tuple[tuple[str, str], ...]) -> str | None:
     """Return the metric whose keyword the phrase holds first, by table order."""
-    return next((metric for metric, keyword in metrics if keyword in phrase), None)
+    metric = next((metric for metric, keyword in metrics if keyword in phrase), None)
+    # 数字经济核心产业营业收入: any size measure of a core industry is its core scale.
+    if metric == "industry_scale" and "核心产业" in phrase:
+        return "core_industry_scale"
+    return metric
 
 
 def sector_of(phrase: str, sectors: tuple[str, ...]) -> str | None:
@@ -39,7 +46,7 @@ def sector_of(phrase: str, sectors: tuple[str, ...]) -> str | None:
     return next((sector for sector in sectors if sector in phrase), None)
 
 
-REPORT_YEAR = re.compile(r"(20\d{2})年?[^《》]{0,12}工作报告")
+REPORT_YEAR = re.compile(r"(20\d{2})年?[^《》。]{0,12}(?:工作报告|工作安排|工作要点)")
 
 
 def _goal_year(item: Item, position: int, policy: str | None) -> int | None:
@@ -51,7 +58,8 @@ def _goal_year(item: Item, position: int, policy: str | None) -> int | None:
     before = [year for offset, year in dates.deadline_years(item.text) if offset < position]
     if before:
         return before[-1]
-    for text in (*item.path[:1], policy or "", item.title):
+    paragraph = item.text[item.text.rfind("\n", 0, position) + 1 : position]
+    for text in (*item.path[:1], policy or "", item.title, paragraph):
         found = dates.period(text)
         if found:
             return found[1]
@@ -66,8 +74,12 @@ def _in_goal_context(item: Item, position: int) -> bool:
     if any(GOAL_HEADING.search(part) for part in item.path[1:]) or GOAL_HEADING.search(item.title):
         return True
     paragraph_start = item.text.rfind("\n", 0, position) + 1
-    return bool(FUTURE.search(item.text, paragraph_start, position)
-                or POLICY_TITLE.search(item.text, paragraph_start, position))
+    # Words inside a title (《…行动计划》) say nothing about this figure.
+    if FUTURE.search(TITLE_TEXT.sub("", item.text[paragraph_start:position])):
+        return True
+    # 《…三年行动计划》孵化20多个…: a figure the plan's title leads straight into.
+    titles = list(POLICY_TITLE.finditer(item.text, sentence_start(item.text, position), position))
+    return bool(titles) and position - titles[-1].end() <= TITLE_TO_FIGURE
 
 
 def _scale_phrase(text: str, quantity: Quantity) -> tuple[str, int, int]:
@@ -75,7 +87,7 @@ def _scale_phrase(text: str, quantity: Quantity) -> tuple[str, int, int]:
 
     全省元宇宙相关产业规模达到2500亿元 → 元宇宙相关产业规模
     """
-    breaks = [m.end() for m in CLAUSE_BREAK.finditer(text, 0, quantity.start)]
+    breaks = [m.end() for m in SCALE_BREAK.finditer(text, 0, quantity.start)]
     start = breaks[-1] if breaks else 0
     phrase = SCALE_VERBS.sub("", text[start : quantity.start].strip())
     return AREA_PREFIX.sub("", phrase).strip(), start, quantity.end
@@ -107,10 +119,12 @@ def _sector_nearby(text: str, position: int, policy: str | None,
     its goals are about.
     """
     head = text[sentence_start(text, position) : position]
-    named = [(head.rfind(s), s) for s in sectors if s in head]
-    if named:
-        return max(named)[1]
-    return sector_of(policy or "", sectors)
+    named = [(head.rfind(s), -len(s), s) for s in sectors if s in head]
+    found = min(named, key=lambda n: (-n[0], n[1]))[2] if named else sector_of(policy or "", sectors)
+    # 核心产业规模…、带动相关产业规模: "related industries" are the sector as a whole.
+    if found and "相关产业" in text[sentence_start(text, position) : position][-12:]:
+        return found.replace("核心产业", "")
+    return found
 
 
 def _policy_before(text: str, position: int, mentions: list[PolicyMention],
@@ -159,7 +173,8 @@ def extract_targets(item: Item, ctx: DocContext, anchor: Place | None, anchor_po
             phrase, quote_start, quote_end = _scale_phrase(text, quantity)
         if not phrase or NOT_TARGETS.search(phrase):
             continue
-        metric = metric_of(phrase, ctx.res.metrics)
+        # A share (占GDP比重15%) is not a size; percentages are "other".
+        metric = "other" if quantity.unit == "percent" else metric_of(phrase, ctx.res.metrics)
         if metric is None:
             if quantity.unit != "percent":
                 continue
