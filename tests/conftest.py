@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "examples" / "corpus"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+GOLD = Path(__file__).resolve().parent / "gold"
 PG_URL_VARIABLE = "POLICYLENS_TEST_PG_URL"
 REQUIRE_SERVICES_VARIABLE = "POLICYLENS_REQUIRE_SERVICES"
 

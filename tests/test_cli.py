@@ -73,3 +73,62 @@ def test_cli_bad_database_url_is_one_clear_line(tmp_path):
     result = CliRunner().invoke(app, ["ls", "--db", "nosuchdialect://x"])
     assert result.exit_code == 2
     assert "cannot use database URL" in result.stderr
+
+
+def test_cli_facts_filters_by_type_region_metric_and_formats(kb):
+    rows = json.loads(
+        run(
+            "facts",
+            "--db",
+            kb,
+            "--type",
+            "target",
+            "--region",
+            "四川",
+            "--metric",
+            "industry_scale",
+            "--json",
+        )
+    )
+    assert {r["region"] for r in rows} <= {"四川省", "四川省成都市"}
+    assert 2.5e11 in {r["values"]["value_low"] for r in rows}
+    assert all(r["quote"] and r["raw_span"][1] > r["raw_span"][0] for r in rows)
+    csv_text = run("facts", "--db", kb, "--type", "funding", "--format", "csv")
+    header, *lines = csv_text.strip().splitlines()
+    assert header.startswith("id,kind,label,region") and lines
+    later = json.loads(
+        run(
+            "facts",
+            "--db",
+            kb,
+            "--type",
+            "policy",
+            "--from",
+            "2023-09-15",
+            "--to",
+            "2023-09-30",
+            "--json",
+        )
+    )
+    assert later and all("2023-09-15" <= r["date"] <= "2023-09-30" for r in later)
+
+
+def test_cli_reextract_replaces_facts_without_reingesting(kb):
+    before = json.loads(run("facts", "--db", kb, "--json"))
+    assert "Re-extracted 5 documents." in run("reextract", "--db", kb)
+    after = json.loads(run("facts", "--db", kb, "--json"))
+    assert [(r["kind"], r["label"], r["quote"]) for r in after] == [
+        (r["kind"], r["label"], r["quote"]) for r in before
+    ]
+    assert len(json.loads(run("ls", "--db", kb, "--json"))) == 5
+
+
+def test_cli_eval_prints_scores_and_json(tmp_path):
+    from conftest import GOLD
+
+    report = json.loads(run("eval", str(GOLD / "seeds"), "--json"))
+    assert set(report) >= {"overall", "fields", "documents"}
+    assert set(report["overall"]) == {"policies", "targets", "funding", "deals", "dated_items"}
+    assert "precision" in run("eval", str(GOLD / "seeds"))
+    result = CliRunner().invoke(app, ["eval", str(tmp_path)])
+    assert result.exit_code == 2 and "docs/ and gold/" in result.stderr

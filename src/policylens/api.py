@@ -14,10 +14,12 @@ from datetime import datetime
 
 from policylens.config import Settings, load_settings
 from policylens.errors import IngestError, StoreError
+from policylens.extract import extract_document
 from policylens.ingest import Source, expand_inputs, load
 from policylens.pipeline import process
 from policylens.resources import Resources, load_resources
 from policylens.store import DocumentDetail, DocumentSummary, ItemRecord, SaveResult, Store
+from policylens.store.facts import FactRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,7 @@ class SourceResult:
     status: str  # stored | duplicate | error
     document_id: int | None = None
     items: int = 0
+    facts: int = 0
     problem: str | None = None
 
 
@@ -45,6 +48,11 @@ class IngestReport:
     def items(self) -> int:
         """Return how many items the stored documents added."""
         return sum(r.items for r in self.results)
+
+    @property
+    def facts(self) -> int:
+        """Return how many facts the stored documents added."""
+        return sum(r.facts for r in self.results)
 
     @property
     def ok(self) -> bool:
@@ -70,7 +78,8 @@ def ingest_source(source: Source, store: Store, settings: Settings, res: Resourc
         existing = store.find_by_hash(raw.sha256)
         if existing is not None:
             return SourceResult(source.name, "duplicate", existing)
-        saved: SaveResult = store.save(process(raw, res, datetime.now()))
+        document = process(raw, res, datetime.now())
+        saved: SaveResult = store.save(document)
     except IngestError as exc:
         return SourceResult(source.name, "error", problem=exc.problem)
     except StoreError as exc:
@@ -82,7 +91,13 @@ def ingest_source(source: Source, store: Store, settings: Settings, res: Resourc
             problem=f"internal error ({type(exc).__name__}: {exc}); please report it",
         )
     status = "stored" if saved.created else "duplicate"
-    return SourceResult(source.name, status, saved.document_id, saved.items)
+    return SourceResult(
+        source.name,
+        status,
+        saved.document_id,
+        saved.items,
+        len(document.facts) if saved.created else 0,
+    )
 
 
 def ingest(
@@ -134,3 +149,33 @@ def items(
     """Return stored items, filtered."""
     with open_store(db) as store:
         return store.items(document, kind, section, contains, limit)
+
+
+def facts(
+    db: str | None = None,
+    kind: str | None = None,
+    region: str | None = None,
+    metric: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    document: str | None = None,
+    contains: str | None = None,
+) -> list[FactRecord]:
+    """Return stored facts, filtered (a region matches the places under it too)."""
+    with open_store(db) as store:
+        return store.facts(kind, region, metric, date_from, date_to, document, contains)
+
+
+def reextract(db: str | None = None, on_document: Callable[[str, int], None] | None = None) -> int:
+    """Extract facts again from every stored document (after rules or data changed).
+
+    Returns the number of documents; each is rewritten in its own transaction.
+    """
+    res = load_resources()
+    count = 0
+    with open_store(db) as store:
+        for source, found in store.reextract(lambda document: extract_document(document, res)):
+            count += 1
+            if on_document is not None:
+                on_document(source, found)
+    return count

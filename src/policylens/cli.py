@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -17,7 +19,9 @@ from rich.table import Table
 from policylens import api
 from policylens.config import load_settings
 from policylens.errors import PolicyLensError
+from policylens.evaluate import evaluate
 from policylens.store import ItemRecord
+from policylens.store.facts import FactRecord
 
 app = typer.Typer(
     help="PolicyLens: Chinese emerging-tech policy documents → a sourced knowledge base.",
@@ -112,11 +116,12 @@ def ingest(
 
 def _print_ingest_summary(report: api.IngestReport, db_url: str) -> None:
     table = Table(title=f"Ingest into {escape(db_url)}", title_justify="left")
-    for column in ("documents stored", "items", "skipped as duplicates", "errors"):
+    for column in ("documents stored", "items", "facts", "skipped as duplicates", "errors"):
         table.add_column(column, justify="right")
     table.add_row(
         str(report.count("stored")),
         str(report.items),
+        str(report.facts),
         str(report.count("duplicate")),
         str(report.count("error")),
     )
@@ -240,6 +245,157 @@ def items(
         _print_item(record, with_text=full)
     if not records:
         err.print("No items match.")
+
+
+FACT_COLUMNS = ("id", "kind", "label", "region", "metric", "date", "value", "quote", "document")
+
+
+def _amount(value: float, unit: str) -> str:
+    """Return an amount as analysts write it: 2500亿元, 200万元, 15 count."""
+    if unit == "CNY":
+        for scale, name in ((1e8, "亿元"), (1e4, "万元")):
+            if value >= scale:
+                return f"{value / scale:g}{name}"
+        return f"{value:g}元"
+    return f"{value:g}{'%' if unit == 'percent' else ''}"
+
+
+def _fact_value(record: FactRecord) -> str:
+    values = record.values
+    if record.kind == "target":
+        low, high, unit = values["value_low"], values["value_high"], values["unit"]
+        shown = _amount(low, unit) if low == high else f"{_amount(low, unit)}–{_amount(high, unit)}"
+        return f"{shown} ({values['qualifier']})"
+    if record.kind == "funding":
+        return f"最高{_amount(values['amount_cny_max'], 'CNY')}"
+    if record.kind == "deal":
+        return values.get("amount_text") or ""
+    if record.kind == "policy":
+        return " ".join(filter(None, [values.get("kind"), values.get("doc_number")]))
+    if record.kind == "date":
+        return f"{values['date']['value']} (year: {values['date']['year_from']})"
+    return ""
+
+
+@app.command()
+def facts(
+    db: DbOption = None,
+    kind: Annotated[
+        str | None,
+        typer.Option("--type", help="policy, target, funding, deal, event, topic or date."),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option("--region", help="Place name; a province includes its cities, e.g. 四川."),
+    ] = None,
+    metric: Annotated[
+        str | None, typer.Option("--metric", help="Target metric, e.g. industry_scale.")
+    ] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="Earliest date, YYYY-MM-DD.")
+    ] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Latest date, YYYY-MM-DD.")] = None,
+    doc: Annotated[str | None, typer.Option("--doc", help="Only this document.")] = None,
+    contains: Annotated[
+        str | None, typer.Option("--contains", help="Text in label or quote.")
+    ] = None,
+    output: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    as_json: JsonOption = False,
+) -> None:
+    """List extracted facts, each with its source document and exact quote."""
+    if output not in ("table", "json", "csv"):
+        err.print(f"[red]error:[/red] --format must be table, json or csv, not {escape(output)!r}")
+        raise typer.Exit(2)
+    try:
+        records = api.facts(db, kind, region, metric, date_from, date_to, doc, contains)
+    except PolicyLensError as exc:
+        raise _fail(exc) from None
+    if as_json or output == "json":
+        _print_json([asdict(r) for r in records])
+        return
+    rows = [
+        [
+            str(r.id),
+            r.kind,
+            r.label,
+            r.region or "",
+            r.metric or "",
+            r.date or "",
+            _fact_value(r),
+            r.quote.replace("\n", " "),
+            _short_source(r.document),
+        ]
+        for r in records
+    ]
+    if output == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(FACT_COLUMNS)
+        writer.writerows(rows)
+        return
+    table = Table()
+    for column in FACT_COLUMNS:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(escape(cell[:60]) for cell in row))
+    out.print(table)
+    if not records:
+        err.print("No facts match.")
+
+
+@app.command()
+def reextract(db: DbOption = None) -> None:
+    """Extract facts again from stored documents, after rules or data files changed."""
+
+    def report(source: str, found: int) -> None:
+        out.print(f"{found:>5} facts  {escape(_short_source(source))}")
+
+    try:
+        count = api.reextract(db, on_document=report)
+    except PolicyLensError as exc:
+        raise _fail(exc) from None
+    out.print(f"Re-extracted {count} documents.")
+
+
+@app.command("eval")
+def evaluate_gold(
+    folder: Annotated[Path, typer.Argument(help="Gold folder with docs/ and gold/.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
+) -> None:
+    """Score extraction against a gold folder: precision, recall, F1 and field accuracy."""
+    try:
+        report = evaluate(folder).to_json()
+    except PolicyLensError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        _print_json(report)
+        return
+    _print_scores(f"Overall ({len(report['documents'])} documents)", report["overall"])
+    fields = Table(title="Field accuracy on matched facts", title_justify="left")
+    fields.add_column("field")
+    fields.add_column("accuracy", justify="right")
+    for name, value in report["fields"].items():
+        fields.add_row(name, "-" if value is None else f"{value:.3f}")
+    out.print(fields)
+    for name, scores in report["documents"].items():
+        _print_scores(name, scores)
+    for name, problem in report["errors"].items():
+        err.print(f"[red]error:[/red] {escape(name)}: {escape(problem)}")
+
+
+def _print_scores(title: str, scores: dict[str, dict[str, float]]) -> None:
+    table = Table(title=escape(title), title_justify="left")
+    for column in ("fact type", "precision", "recall", "F1", "gold", "found"):
+        table.add_column(column, justify="right")
+    for name, s in scores.items():
+        table.add_row(
+            name,
+            f"{s['precision']:.3f}",
+            f"{s['recall']:.3f}",
+            f"{s['f1']:.3f}",
+            str(s["gold"]),
+            str(s["found"]),
+        )
+    out.print(table)
 
 
 def main() -> None:

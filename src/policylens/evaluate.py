@@ -55,13 +55,18 @@ class Tally:
 
     def scores(self) -> dict[str, float | int]:
         """Return precision, recall, F1 and counts (no gold and nothing found scores 1.0)."""
-        precision = self.matched / self.found if self.found else (1.0 if not self.gold else 0.0)
-        recall = self.matched / self.gold if self.gold else (1.0 if not self.found else 1.0)
-        if not self.gold and self.found:
-            precision = 0.0
+        # No gold and nothing found is perfect; no gold but something found has precision 0.
+        precision = self.matched / self.found if self.found else (0.0 if self.gold else 1.0)
+        recall = self.matched / self.gold if self.gold else 1.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
-                "gold": self.gold, "found": self.found, "matched": self.matched}
+        return {
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "f1": round(f1, 4),
+            "gold": self.gold,
+            "found": self.found,
+            "matched": self.matched,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,27 +106,50 @@ def _company(text: str, res: Resources) -> str:
 # --- predictions → records -------------------------------------------------------------
 
 
-def predicted(document: Document, facts: tuple[Any, ...], res: Resources) -> dict[str, list[Record]]:
+def predicted(
+    document: Document, facts: tuple[Any, ...], res: Resources
+) -> dict[str, list[Record]]:
     """Return the document's facts as records, one per match key (first mention kept)."""
     out: dict[str, list[Record]] = {name: [] for name in FACT_TYPES}
     for fact in facts:
         if isinstance(fact, PolicyMention):
-            out["policies"].append(Record(fact.normalized_title, {
-                "date": fact.date.value if fact.date else None,
-                "region": fact.place.code if fact.place else None,
-                "issuers": [_norm(res.canonical_agency(i), res) for i in fact.issuers],
-                "doc_number": _norm(fact.doc_number, res) or None}))
+            out["policies"].append(
+                Record(
+                    fact.normalized_title,
+                    {
+                        "date": fact.date.value if fact.date else None,
+                        "region": fact.place.code if fact.place else None,
+                        "issuers": [_norm(res.canonical_agency(i), res) for i in fact.issuers],
+                        "doc_number": _norm(fact.doc_number, res) or None,
+                    },
+                )
+            )
         elif isinstance(fact, Target):
             key = (fact.metric, _number(fact.value_low), _number(fact.value_high), fact.target_year)
-            out["targets"].append(Record(key, {
-                "region": fact.place.code if fact.place else None,
-                "qualifier": fact.qualifier, "sector": _sector(fact.sector, res)}))
+            out["targets"].append(
+                Record(
+                    key,
+                    {
+                        "region": fact.place.code if fact.place else None,
+                        "qualifier": fact.qualifier,
+                        "sector": _sector(fact.sector, res),
+                    },
+                )
+            )
         elif isinstance(fact, Funding):
-            out["funding"].append(Record(_number(fact.amount_cny_max), {
-                "region": fact.place.code if fact.place else None}))
+            out["funding"].append(
+                Record(
+                    _number(fact.amount_cny_max),
+                    {"region": fact.place.code if fact.place else None},
+                )
+            )
         elif isinstance(fact, Deal):
-            out["deals"].append(Record((_company(fact.company, res), fact.round), {
-                "amount_text": _norm(fact.amount_text, res) or None}))
+            out["deals"].append(
+                Record(
+                    (_company(fact.company, res), fact.round),
+                    {"amount_text": _norm(fact.amount_text, res) or None},
+                )
+            )
         elif isinstance(fact, ItemDate):
             out["dated_items"].append(Record(fact.prov.raw_span.start, {"date": fact.date.value}))
     return {name: _first_per_key(records) for name, records in out.items()}
@@ -150,27 +178,60 @@ def gold_records(gold: dict[str, Any], raw_text: str, res: Resources) -> dict[st
     """Return a gold file's facts as records."""
     out: dict[str, list[Record]] = {name: [] for name in FACT_TYPES}
     for p in gold.get("policies", []):
-        out["policies"].append(Record(_norm(p["title"], res), {
-            "date": p.get("date"), "region": _region_code(p.get("region"), res),
-            "issuers": [_norm(res.canonical_agency(i), res) for i in p.get("issuers") or []],
-            "doc_number": _norm(p.get("doc_number"), res) or None}, bool(p.get("optional"))))
+        out["policies"].append(
+            Record(
+                _norm(p["title"], res),
+                {
+                    "date": p.get("date"),
+                    "region": _region_code(p.get("region"), res),
+                    "issuers": [
+                        _norm(res.canonical_agency(i), res) for i in p.get("issuers") or []
+                    ],
+                    "doc_number": _norm(p.get("doc_number"), res) or None,
+                },
+                bool(p.get("optional")),
+            )
+        )
     for t in gold.get("targets", []):
         key = (t["metric"], _number(t["value_low"]), _number(t["value_high"]), t.get("target_year"))
-        out["targets"].append(Record(key, {
-            "region": _region_code(t.get("region"), res), "qualifier": t.get("qualifier"),
-            "sector": _sector(t.get("sector"), res)}, bool(t.get("optional"))))
+        out["targets"].append(
+            Record(
+                key,
+                {
+                    "region": _region_code(t.get("region"), res),
+                    "qualifier": t.get("qualifier"),
+                    "sector": _sector(t.get("sector"), res),
+                },
+                bool(t.get("optional")),
+            )
+        )
     for f in gold.get("funding", []):
-        out["funding"].append(Record(_number(f["amount_cny_max"]), {
-            "region": _region_code(f.get("region"), res)}, bool(f.get("optional"))))
+        out["funding"].append(
+            Record(
+                _number(f["amount_cny_max"]),
+                {"region": _region_code(f.get("region"), res)},
+                bool(f.get("optional")),
+            )
+        )
     for d in gold.get("deals", []):
         key = (_company(d["company"], res), re.sub(r"\s+", "", d["round"]))
-        out["deals"].append(Record(key, {"amount_text": _norm(d.get("amount_text"), res) or None},
-                                   bool(d.get("optional"))))
+        out["deals"].append(
+            Record(
+                key,
+                {"amount_text": _norm(d.get("amount_text"), res) or None},
+                bool(d.get("optional")),
+            )
+        )
     for item in gold.get("dated_items", []):
         at = raw_text.find(item["quote"])
         if at != -1:
-            out["dated_items"].append(Record((at, at + len(item["quote"])),
-                                             {"date": item["date"]}, bool(item.get("optional"))))
+            out["dated_items"].append(
+                Record(
+                    (at, at + len(item["quote"])),
+                    {"date": item["date"]},
+                    bool(item.get("optional")),
+                )
+            )
     return out
 
 
@@ -188,8 +249,12 @@ def _field_right(name: str, gold_value: Any, found_value: Any) -> bool:
     return gold_value == found_value
 
 
-def _match(gold: list[Record], found: list[Record], same: Callable[[Record, Record], bool],
-           fields: tuple[str, ...]) -> Tally:
+def _match(
+    gold: list[Record],
+    found: list[Record],
+    same: Callable[[Record, Record], bool],
+    fields: tuple[str, ...],
+) -> Tally:
     tally = Tally(fields={name: [0, 0] for name in fields})
     unmatched = list(found)
     for record in gold:
@@ -208,8 +273,9 @@ def _match(gold: list[Record], found: list[Record], same: Callable[[Record, Reco
             if record.fields.get(name) is None and name != "issuers":
                 continue  # the gold does not say
             tally.fields[name][1] += 1
-            tally.fields[name][0] += _field_right(name, record.fields.get(name),
-                                                  hit.fields.get(name))
+            tally.fields[name][0] += _field_right(
+                name, record.fields.get(name), hit.fields.get(name)
+            )
     tally.found += len(unmatched)
     return tally
 
@@ -228,16 +294,18 @@ def _same_dated_item(gold: Record, found: Record) -> bool:
     return start <= found.key < end + 4 and found.fields["date"] == gold.fields["date"]  # type: ignore[operator]
 
 
-def score_document(gold: dict[str, Any], document: Document, facts: tuple[Any, ...],
-                   res: Resources) -> dict[str, Tally]:
+def score_document(
+    gold: dict[str, Any], document: Document, facts: tuple[Any, ...], res: Resources
+) -> dict[str, Tally]:
     """Return one tally per fact type for a document."""
     expected = gold_records(gold, document.raw.raw_text, res)
     found = predicted(document, facts, res)
     # Only dates of the items the gold dates are compared: a dated item outside the
     # gold's list is not an error of the extractor.
     spans = [r.key for r in expected["dated_items"]]
-    found["dated_items"] = [r for r in found["dated_items"]
-                            if any(s <= r.key < e + 4 for s, e in spans)]  # type: ignore[operator]
+    found["dated_items"] = [
+        r for r in found["dated_items"] if any(s <= r.key < e + 4 for s, e in spans)
+    ]  # type: ignore[operator]
     return {
         name: _match(expected[name], found[name], MATCHERS.get(name, _same_key), FIELDS[name])
         for name in FACT_TYPES
@@ -265,19 +333,25 @@ class Evaluation:
     def to_json(self) -> dict[str, Any]:
         """Return the report in the gold format's JSON shape."""
         overall = self.overall()
-        fields = {f"{name}.{f}": round(r / n, 4) if n else None
-                  for name, tally in overall.items() for f, (r, n) in tally.fields.items()}
+        fields = {
+            f"{name}.{f}": round(r / n, 4) if n else None
+            for name, tally in overall.items()
+            for f, (r, n) in tally.fields.items()
+        }
         return {
             "overall": {name: tally.scores() for name, tally in overall.items()},
             "fields": fields,
-            "documents": {doc: {name: t.scores() for name, t in tallies.items()}
-                          for doc, tallies in self.documents.items()},
+            "documents": {
+                doc: {name: t.scores() for name, t in tallies.items()}
+                for doc, tallies in self.documents.items()
+            },
             "errors": self.errors,
         }
 
 
-def evaluate(folder: Path, settings: Settings | None = None,
-             res: Resources | None = None) -> Evaluation:
+def evaluate(
+    folder: Path, settings: Settings | None = None, res: Resources | None = None
+) -> Evaluation:
     """Extract every document of a gold folder and score it against its gold file."""
     settings = settings or load_settings()
     res = res or load_resources()

@@ -44,7 +44,9 @@ class Agency:
 class Gazetteer:
     """Finds and resolves place names; built once from data files."""
 
-    def __init__(self, divisions: list[Division], abbreviations: dict[str, str]) -> None:
+    def __init__(
+        self, divisions: list[Division], abbreviations: dict[str, str], stoplist: frozenset[str]
+    ) -> None:
         self.divisions = {d.code: d for d in divisions}
         self.abbreviations = abbreviations
         names: dict[str, set[str]] = {}
@@ -52,7 +54,7 @@ class Gazetteer:
             names.setdefault(division.name, set()).add(division.code)
             # Short forms for provinces and prefecture cities only: county-level
             # short forms (合作, 东方, 瑞金) are ordinary words too often.
-            if division.short:
+            if division.short and division.short not in stoplist:
                 names.setdefault(division.short, set()).add(division.code)
         self.names = {name: tuple(sorted(codes)) for name, codes in names.items()}
         ordered = sorted(self.names, key=len, reverse=True)
@@ -83,7 +85,7 @@ class Gazetteer:
         return Place(code, "".join(d.name for d in chain), LEVEL_NAMES[chain[-1].level])
 
     def resolve(self, candidates: tuple[str, ...], context: set[str]) -> str:
-        """Return the candidate whose ancestors the context names (朝阳区 in 北京), else the first."""
+        """Return the candidate whose ancestors the context names, else the first."""
         if len(candidates) == 1:
             return candidates[0]
         for code in candidates:

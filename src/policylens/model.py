@@ -272,6 +272,11 @@ class ItemDate:
 
 Fact = PolicyMention | Target | Funding | Deal | Event | TopicTag | ItemDate
 FACT_KINDS: dict[type, str] = {
-    PolicyMention: "policy", Target: "target", Funding: "funding", Deal: "deal",
-    Event: "event", TopicTag: "topic", ItemDate: "date",
+    PolicyMention: "policy",
+    Target: "target",
+    Funding: "funding",
+    Deal: "deal",
+    Event: "event",
+    TopicTag: "topic",
+    ItemDate: "date",
 }

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
+from policylens.extract import extract_document
 from policylens.model import Document, RawDocument
 from policylens.normalize import normalize
 from policylens.resources import Resources
@@ -11,7 +13,10 @@ from policylens.segment import segment
 
 
 def process(raw: RawDocument, res: Resources, ingested_at: datetime | None = None) -> Document:
-    """Return the document with clean text, offset map and items."""
+    """Return the document with clean text, offset map, items and facts."""
     clean = normalize(raw.raw_text, res)  # 1. unicode, script, boilerplate, residue, spacing
     items = segment(clean, res, raw.title)  # 2. digest entries, plan sections, front matter
-    return Document(raw=raw, clean=clean, items=items, ingested_at=ingested_at or datetime.now())
+    document = Document(
+        raw=raw, clean=clean, items=items, ingested_at=ingested_at or datetime.now()
+    )
+    return replace(document, facts=extract_document(document, res))  # 3. facts with provenance

@@ -42,7 +42,7 @@ class Resources:
     agency_abbreviations: tuple[tuple[str, str], ...]  # (short ending, full ending), longest first
 
     def canonical_agency(self, name: str) -> str:
-        """Return an agency's full name: 工信部 → 工业和信息化部, 上海市科委 → 上海市科学技术委员会."""
+        """Return an agency's full name: 工信部 → 工业和信息化部, 上海市科委 → …科学技术委员会."""
         if name in self.agencies:
             return self.agencies[name].full_name
         for short, full in self.agency_abbreviations:
@@ -99,6 +99,7 @@ def load_resources(data_dir: Path | None = None) -> Resources:
                 _data_lines("regions.tsv", data_dir) + _data_lines("regions_extra.tsv", data_dir)
             ),
             dict(_pairs("region_abbreviations.tsv", data_dir)),
+            frozenset(_words("place_short_stoplist.txt", data_dir)),
         ),
         agencies=parse_agencies(_data_lines("agencies.tsv", data_dir)),
         agency_suffixes=tuple(_words("agency_suffixes.txt", data_dir)),

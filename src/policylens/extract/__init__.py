@@ -28,8 +28,12 @@ DEFAULT_EXTRACTORS: tuple[tuple[str, ItemExtractor], ...] = (
 EXTRACTOR_NAMES = ("policy.v1", "target.v1", "funding.v1", *(n for n, _ in DEFAULT_EXTRACTORS))
 
 
-def _anchor(item: Item, mentions: list[PolicyMention], plan_policies: dict[str, PolicyMention],
-            ctx: DocContext) -> tuple[Place | None, str | None]:
+def _anchor(
+    item: Item,
+    mentions: list[PolicyMention],
+    plan_policies: dict[str, PolicyMention],
+    ctx: DocContext,
+) -> tuple[Place | None, str | None]:
     """Return the place and title of the policy an item is about, for its targets and money."""
     own = [m for m in mentions if m.prov.item_index == item.index]
     if item.kind == "plan_section" and item.path:

@@ -37,8 +37,13 @@ class DocContext:
             if match:
                 metadata_year = int(match.group(0))
                 break
-        ctx = cls(document, res, dates.document_year(document.clean.text), metadata_year,
-                  document.ingested_at.year)
+        ctx = cls(
+            document,
+            res,
+            dates.document_year(document.clean.text),
+            metadata_year,
+            document.ingested_at.year,
+        )
         ctx.document_place = ctx._main_place()
         return ctx
 
@@ -78,8 +83,9 @@ class DocContext:
             if found:
                 url_year = found[0]
                 break
-        return dates.YearClues(item_year, url_year, self.document_year_for_dates(),
-                               None, self.ingest_year)
+        return dates.YearClues(
+            item_year, url_year, self.document_year_for_dates(), None, self.ingest_year
+        )
 
     def document_year_for_dates(self) -> int | None:
         """Return the page's own date year if it has one, else the document's written year."""

@@ -83,9 +83,17 @@ def find_dates(text: str) -> list[DateHit]:
         hits.append(hit)
 
     for m in FULL_DATE.finditer(text):
-        add(DateHit(m.start(), m.end(), m.group(0), int(m.group(1)), int(m.group(2)), int(m.group(3))))
+        add(
+            DateHit(
+                m.start(), m.end(), m.group(0), int(m.group(1)), int(m.group(2)), int(m.group(3))
+            )
+        )
     for m in ISO_DATE.finditer(text):
-        add(DateHit(m.start(), m.end(), m.group(0), int(m.group(1)), int(m.group(2)), int(m.group(3))))
+        add(
+            DateHit(
+                m.start(), m.end(), m.group(0), int(m.group(1)), int(m.group(2)), int(m.group(3))
+            )
+        )
     for m in RELATIVE_MONTH.finditer(text):
         day = int(m.group(3)) if m.group(3) else None
         add(DateHit(m.start(), m.end(), m.group(0), None, int(m.group(2)), day, m.group(1)))
@@ -94,7 +102,11 @@ def find_dates(text: str) -> list[DateHit]:
     for m in YEAR_MONTH.finditer(text):
         add(DateHit(m.start(), m.end(), m.group(0), int(m.group(1)), int(m.group(2)), None))
     for m in BARE_MONTH.finditer(text):
-        add(DateHit(m.start(1), m.end(), m.group(0).strip("，。；：\n"), None, int(m.group(1)), None))
+        add(
+            DateHit(
+                m.start(1), m.end(), m.group(0).strip("，。；：\n"), None, int(m.group(1)), None
+            )
+        )
     return sorted(hits, key=lambda h: h.start)
 
 

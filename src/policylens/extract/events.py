@@ -53,8 +53,11 @@ def extract_topics(item: Item, ctx: DocContext) -> Iterator[TopicTag]:
     for topic, hits in found.items():
         hits.sort()
         first, trigger = hits[0]
-        yield TopicTag(topic, tuple(t for _, t in hits),
-                       ctx.prov(item, first, first + len(trigger), "topic.v1"))
+        yield TopicTag(
+            topic,
+            tuple(t for _, t in hits),
+            ctx.prov(item, first, first + len(trigger), "topic.v1"),
+        )
 
 
 def extract_item_date(item: Item, ctx: DocContext) -> Iterator[ItemDate]:
@@ -66,9 +69,18 @@ def extract_item_date(item: Item, ctx: DocContext) -> Iterator[ItemDate]:
     if not hits:
         return
     hit = hits[0]
-    value = ctx.resolve_date(item, dates.DateHit(hit.start + body_start, hit.end + body_start,
-                                                  hit.surface, hit.year, hit.month, hit.day,
-                                                  hit.relative))
+    value = ctx.resolve_date(
+        item,
+        dates.DateHit(
+            hit.start + body_start,
+            hit.end + body_start,
+            hit.surface,
+            hit.year,
+            hit.month,
+            hit.day,
+            hit.relative,
+        ),
+    )
     if value is not None:
         start = hit.start + body_start
         yield ItemDate(value, ctx.prov(item, start, hit.end + body_start, "item_date.v1"))

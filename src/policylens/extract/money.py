@@ -70,15 +70,18 @@ def _company(text: str, position: int) -> str | None:
     head = re.sub(r"^\d{1,2}、", "", text[sentence_start(text, position) : position])
     short = SHORT_NAME.search(head)
     if short:
-        return short.group("short").strip("“”\"")
+        return short.group("short").strip('“”"')
     matches = list(COMPANY_BEFORE.finditer(head))
     if not matches:
         return None
     name = SHORT_NAME.sub("", matches[-1].group("name"))
     name = re.sub(r"^.{0,10}旗下", "", name)
     # "杭州区块链技术服务商链衡科技": the name follows the description.
-    name = re.sub(r"^.*?(?:服务商|供应商|企业|公司|平台|机构|品牌|初创|独角兽)(?=[\u4e00-\u9fffA-Za-z]{2,}$)",
-                  "", name).strip("“”\"（）() ")
+    name = re.sub(
+        r"^.*?(?:服务商|供应商|企业|公司|平台|机构|品牌|初创|独角兽)(?=[\u4e00-\u9fffA-Za-z]{2,}$)",
+        "",
+        name,
+    ).strip('“”"（）() ')
     return name or None
 
 

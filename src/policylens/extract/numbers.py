@@ -9,7 +9,14 @@ import cn2an
 
 MAGNITUDE = {"万亿": 1e12, "亿": 1e8, "千万": 1e7, "百万": 1e6, "万": 1e4, "千": 1e3}
 COUNT_UNITS = "个家项座款条所名批只台套部"
-CURRENCY = {"元": "CNY", "人民币": "CNY", "美元": "USD", "韩元": "KRW", "欧元": "EUR", "港元": "HKD"}
+CURRENCY = {
+    "元": "CNY",
+    "人民币": "CNY",
+    "美元": "USD",
+    "韩元": "KRW",
+    "欧元": "EUR",
+    "港元": "HKD",
+}
 EXCEEDS = ("超过", "突破", "逾", "超", "高于", "多于")
 AT_LEAST = ("不少于", "不低于", "至少")
 AT_MOST = ("不超过", "不高于", "最多")
@@ -21,7 +28,7 @@ QUANTITY = re.compile(
     r"(?P<num>\d+(?:\.\d+)?|[零一二两三四五六七八九十百千]+(?=\s*(?:万|亿|[个家项])))"
     r"(?:\s*[—–\-~～至到]\s*(?P<num2>\d+(?:\.\d+)?))?"
     r"(?P<more>多|余)?\s*"
-    r"(?P<mag>万亿|千万|百万|亿|万|千(?=[元万亿]))?\s*"
+    r"(?P<mag>万亿|千万|百万|亿|万|千(?=[元万亿]))?(?P<more2>多|余)?\s*"
     r"(?P<unit>人民币|美元|韩元|欧元|港元|元(?!宇宙)|%|％|[个家项座款条所名批只台套部](?![\u4e00-\u9fff]?[年月日])|平方米)?"
     r"(?P<post>以上|以内|左右|多)?"
 )
@@ -60,7 +67,7 @@ def _qualifier(match: re.Match[str]) -> str:
         return "range"
     if pre in AT_MOST or post == "以内":
         return "at_most"
-    if pre in EXCEEDS or match.group("more") or post == "多":
+    if pre in EXCEEDS or match.group("more") or match.group("more2") or post == "多":
         return "exceeds"
     if pre in AT_LEAST or post == "以上":
         return "at_least"
@@ -97,12 +104,31 @@ def find_quantities(text: str) -> list[Quantity]:
         scale = MAGNITUDE.get(match.group("mag") or "", 1.0)
         unit = _unit(match)
         start = match.start("pre") if match.group("pre") else match.start("num")
-        found.append(Quantity(start, match.end(), text[start : match.end()], low * scale,
-                              high * scale, unit, _qualifier(match)))
+        found.append(
+            Quantity(
+                start,
+                match.end(),
+                text[start : match.end()],
+                low * scale,
+                high * scale,
+                unit,
+                _qualifier(match),
+            )
+        )
     for match in VAGUE.finditer(text):
         scale = MAGNITUDE[match.group("mag")]
         unit = CURRENCY.get(match.group("unit") or "元", "CNY")
         # 数亿 is "several hundred million": a range from one to ten times the magnitude.
-        found.append(Quantity(match.start(), match.end(), match.group(0), scale, 10 * scale, unit,
-                              "range", vague=True))
+        found.append(
+            Quantity(
+                match.start(),
+                match.end(),
+                match.group(0),
+                scale,
+                10 * scale,
+                unit,
+                "range",
+                vague=True,
+            )
+        )
     return sorted(found, key=lambda q: q.start)

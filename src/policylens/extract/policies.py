@@ -14,7 +14,9 @@ from policylens.gazetteer import NATION
 from policylens.model import DateValue, Item, Place, PolicyMention
 
 TITLE = re.compile(r"《([^《》\n]{2,120})》")
-DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[【（(]\s*(20\d{2})\s*[〕\]】）)]\s*\d{1,4}\s*号")
+DOC_NUMBER = re.compile(
+    r"[\u4e00-\u9fff]{1,12}[〔\[【（(]\s*(20\d{2})\s*[〕\]】）)]\s*\d{1,4}\s*号"
+)
 TRAILING_NOTE = re.compile(r"[（(][^（）()]*(?:年|征求意见稿|试行|草案|\d{4})[^（）()]*[）)]\s*$")
 DRAFT = re.compile(r"征求意见稿|草案")
 ISSUE_VERB = re.compile(
@@ -58,7 +60,10 @@ LED_BY = re.compile(r"由(?P<who>[^，。；]{2,40}?)(?:牵头|主办|组织|发
 
 
 def _is_issuer(part: str, ctx: DocContext) -> bool:
-    """Return whether a subject names a body, or a place standing for its government (江苏省发布)."""
+    """Return whether a subject names a body, or a place standing for its government.
+
+    江苏省发布《…》: the province stands for its government.
+    """
     if ctx.res.is_agency(part):
         return True
     mentions = ctx.gazetteer.find(part)
@@ -96,8 +101,14 @@ def signature_issuers(item: Item, ctx: DocContext) -> tuple[str, ...]:
     return tuple(names)
 
 
-def place_of(title: str, issuers: tuple[str, ...], doc_number: str | None,
-             ctx: DocContext, item: Item, position: int) -> Place | None:
+def place_of(
+    title: str,
+    issuers: tuple[str, ...],
+    doc_number: str | None,
+    ctx: DocContext,
+    item: Item,
+    position: int,
+) -> Place | None:
     """Return the place a policy governs: from its title, issuers, document number or context."""
     for text in (title, *issuers):
         if ctx.res.national_agency_in(text):
@@ -160,7 +171,7 @@ def extract_policies(item: Item, ctx: DocContext) -> Iterator[PolicyMention]:
 
 
 def title_core(normalized: str) -> str:
-    """Return a normalized title without trailing notes: 可信虚拟人白皮书(2023) → 可信虚拟人白皮书."""
+    """Return a normalized title without trailing notes (可信虚拟人白皮书(2023) → …白皮书)."""
     core = normalized
     while re.search(r"\([^()]*\)$", core):
         core = re.sub(r"\([^()]*\)$", "", core)
@@ -180,15 +191,22 @@ def _is_short_form(short: str, full: str) -> bool:
 
 
 def unify_short_forms(mentions: list[PolicyMention]) -> list[PolicyMention]:
-    """Return mentions where a short form (《创新基地申报指南》) takes the full title it abbreviates."""
+    """Return mentions where a short form (《创新基地申报指南》) takes the full title."""
     titles = {m.normalized_title: m for m in mentions}
     out = []
     for mention in mentions:
         core = title_core(mention.normalized_title)
-        full = next((t for t, other in titles.items() if t != mention.normalized_title
-                     and other.kind == mention.kind
-                     and (title_core(t) == core or _is_short_form(core, title_core(t)))
-                     and len(t) > len(mention.normalized_title)), None)
+        full = next(
+            (
+                t
+                for t, other in titles.items()
+                if t != mention.normalized_title
+                and other.kind == mention.kind
+                and (title_core(t) == core or _is_short_form(core, title_core(t)))
+                and len(t) > len(mention.normalized_title)
+            ),
+            None,
+        )
         out.append(replace(mention, normalized_title=full) if full else mention)
     return out
 
@@ -204,17 +222,22 @@ def consolidate(mentions: list[PolicyMention]) -> list[PolicyMention]:
             continue
         best[mention.normalized_title] = replace(
             known,
-            issuers=known.issuers if len(known.issuers) >= len(mention.issuers) else mention.issuers,
+            issuers=known.issuers
+            if len(known.issuers) >= len(mention.issuers)
+            else mention.issuers,
             issuer_count=known.issuer_count or mention.issuer_count,
             date=known.date or mention.date,
             doc_number=known.doc_number or mention.doc_number,
             place=known.place or mention.place,
         )
     return [
-        replace(m, issuers=m.issuers or best[m.normalized_title].issuers,
-                issuer_count=m.issuer_count or best[m.normalized_title].issuer_count,
-                date=m.date or best[m.normalized_title].date,
-                doc_number=m.doc_number or best[m.normalized_title].doc_number,
-                place=m.place or best[m.normalized_title].place)
+        replace(
+            m,
+            issuers=m.issuers or best[m.normalized_title].issuers,
+            issuer_count=m.issuer_count or best[m.normalized_title].issuer_count,
+            date=m.date or best[m.normalized_title].date,
+            doc_number=m.doc_number or best[m.normalized_title].doc_number,
+            place=m.place or best[m.normalized_title].place,
+        )
         for m in mentions
     ]

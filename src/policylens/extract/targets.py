@@ -15,11 +15,15 @@ FUTURE = re.compile(r"到\s*20\d{2}|至\s*20\d{2}|力争|目标|计划|预计|�
 # A figure right after a plan's title is one of the plan's goals: 《…行动计划》孵化20多个…
 TITLE_TO_FIGURE = 30
 TITLE_TEXT = re.compile(r"《[^《》]*》")
-POLICY_TITLE = re.compile(r"《[^《》]{2,80}(?:计划|方案|意见|规划|报告|办法|措施|政策)[^《》]{0,12}》")
+POLICY_TITLE = re.compile(
+    r"《[^《》]{2,80}(?:计划|方案|意见|规划|报告|办法|措施|政策)[^《》]{0,12}》"
+)
 CLAUSE_BREAK = re.compile(r"[，,；;。：:！？（(\n]")
 SCALE_BREAK = re.compile(r"[，,；;。：:！？（(\n、]")  # 核心产业规模超过300亿元、带动相关产业规模…
 # Clause breaks inside a count's noun phrase are 、 only when a new figure or verb follows.
-NEXT_FIGURE = re.compile(r"(?:、|和|及|与)\s*(?=\d|[一二两三四五六七八九十]+[个家项]|打造|培育|引育|建设|建成|形成|推广|新增)")
+NEXT_FIGURE = re.compile(
+    r"(?:、|和|及|与)\s*(?=\d|[一二两三四五六七八九十]+[个家项]|打造|培育|引育|建设|建成|形成|推广|新增)"
+)
 SCALE_VERBS = re.compile(r"(?:力争|实现|达到|突破|超过|达|逾|超|为|增长|将|计划)+$")
 AREA_PREFIX = re.compile(r"^(?:全[省市区县]|带动|其中|力争|实现|到20\d{2}年|和|及|与|、)+")
 COUNT_VERBS = re.compile(
@@ -111,8 +115,9 @@ def _count_phrase(text: str, quantity: Quantity) -> tuple[str, int, int]:
     return before, start, quantity.end
 
 
-def _sector_nearby(text: str, position: int, policy: str | None,
-                   sectors: tuple[str, ...]) -> str | None:
+def _sector_nearby(
+    text: str, position: int, policy: str | None, sectors: tuple[str, ...]
+) -> str | None:
     """Return the sector of a figure whose own phrase names none (相关产业规模, 头部企业).
 
     The sentence before it says what it is about; a plan's title says what all of
@@ -120,19 +125,21 @@ def _sector_nearby(text: str, position: int, policy: str | None,
     """
     head = text[sentence_start(text, position) : position]
     named = [(head.rfind(s), -len(s), s) for s in sectors if s in head]
-    found = min(named, key=lambda n: (-n[0], n[1]))[2] if named else sector_of(policy or "", sectors)
+    found = (
+        min(named, key=lambda n: (-n[0], n[1]))[2] if named else sector_of(policy or "", sectors)
+    )
     # 核心产业规模…、带动相关产业规模: "related industries" are the sector as a whole.
     if found and "相关产业" in text[sentence_start(text, position) : position][-12:]:
         return found.replace("核心产业", "")
     return found
 
 
-def _policy_before(text: str, position: int, mentions: list[PolicyMention],
-                   ctx: DocContext) -> tuple[Place | None, str | None]:
+def _policy_before(
+    text: str, position: int, mentions: list[PolicyMention], ctx: DocContext
+) -> tuple[Place | None, str | None]:
     paragraph_start = text.rfind("\n", 0, position) + 1
     floor = ctx.document.items[mentions[0].prov.item_index].span.start if mentions else 0
-    before = [m for m in mentions
-              if paragraph_start <= m.prov.span.start - floor < position]
+    before = [m for m in mentions if paragraph_start <= m.prov.span.start - floor < position]
     if not before:
         return None, None
     return before[-1].place, before[-1].normalized_title
@@ -142,11 +149,18 @@ def _place(item: Item, position: int, ctx: DocContext, policy_place: Place | Non
     floor = sentence_start(item.text, position)
     if WHOLE_AREA.search(item.text, floor, position) and policy_place:
         return policy_place
-    return policy_place or ctx.place_before(item, position, same_sentence=False) or ctx.document_place
+    return (
+        policy_place or ctx.place_before(item, position, same_sentence=False) or ctx.document_place
+    )
 
 
-def extract_targets(item: Item, ctx: DocContext, anchor: Place | None, anchor_policy: str | None,
-                    mentions: list[PolicyMention]) -> Iterator[Target]:
+def extract_targets(
+    item: Item,
+    ctx: DocContext,
+    anchor: Place | None,
+    anchor_policy: str | None,
+    mentions: list[PolicyMention],
+) -> Iterator[Target]:
     """Yield the quantified goals stated in an item.
 
     A goal belongs to the policy named last before it in its paragraph (成都's
@@ -165,8 +179,10 @@ def extract_targets(item: Item, ctx: DocContext, anchor: Place | None, anchor_po
             phrase, quote_start, quote_end = _count_phrase(text, quantity)
             before = text[sentence_start(text, quantity.start) : quantity.start]
             noun_first = quote_start < quantity.start
-            if not noun_first and not COUNT_VERBS.search(before.rstrip()) and not re.search(
-                r"[，、和及与]\s*$", before
+            if (
+                not noun_first
+                and not COUNT_VERBS.search(before.rstrip())
+                and not re.search(r"[，、和及与]\s*$", before)
             ):
                 continue
         else:

@@ -13,10 +13,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from policylens.errors import NotFoundError, StoreError
 from policylens.model import Document
+from policylens.store.facts import FactRecord, fact_record, fact_row, rebuild_document
 from policylens.store.schema import (
     SCHEMA_VERSION,
     Base,
     DocumentRow,
+    FactRow,
     ItemRow,
     LinkRow,
     SchemaInfo,
@@ -240,6 +242,71 @@ class Store:
         with Session(self.engine) as session:
             return self._item_records(session, query)
 
+    def facts(
+        self,
+        kind: str | None = None,
+        region: str | None = None,
+        metric: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        document: str | None = None,
+        contains: str | None = None,
+    ) -> list[FactRecord]:
+        """Return stored facts, filtered; a region matches its own name and everything under it."""
+        query = select(FactRow).options(selectinload(FactRow.document), selectinload(FactRow.item))
+        if kind is not None:
+            query = query.where(FactRow.kind == kind)
+        if region is not None:
+            query = query.where(FactRow.region.contains(region, autoescape=True))
+        if metric is not None:
+            query = query.where(FactRow.metric == metric)
+        if date_from is not None:
+            # A target year "2023" or a month "2023-09" is inside a period from 2023-09-01.
+            query = query.where(
+                or_(
+                    FactRow.date >= date_from,
+                    FactRow.date == date_from[:4],
+                    FactRow.date == date_from[:7],
+                )
+            )
+        if date_to is not None:
+            # "2023-12-31" includes a target year "2023" and a month "2023-12".
+            query = query.where(FactRow.date <= date_to)
+        if document is not None:
+            query = query.where(FactRow.document_id == self.resolve(document))
+        if contains is not None:
+            query = query.where(
+                or_(
+                    FactRow.label.contains(contains, autoescape=True),
+                    FactRow.quote.contains(contains, autoescape=True),
+                )
+            )
+        query = query.order_by(FactRow.document_id, FactRow.start, FactRow.id)
+        with Session(self.engine) as session:
+            return [
+                fact_record(row, row.item.idx if row.item else None)
+                for row in session.scalars(query)
+            ]
+
+    def reextract(self, extract: Any) -> Iterator[tuple[str, int]]:
+        """Replace every document's facts with ``extract(document)``; yield (source, facts).
+
+        Each document is one transaction: a failure leaves its old facts in place.
+        """
+        with Session(self.engine) as session:
+            ids = list(session.scalars(select(DocumentRow.id).order_by(DocumentRow.id)))
+        for document_id in ids:
+            with self.session() as session:
+                row = session.get(DocumentRow, document_id)
+                assert row is not None
+                facts = extract(rebuild_document(row))
+                row.facts.clear()
+                session.flush()
+                items = {item.idx: item for item in row.items}
+                row.facts.extend(fact_row(fact, items) for fact in facts)
+                source = row.source
+            yield source, len(facts)
+
     @staticmethod
     def _item_records(session: Session, query: Any) -> list[ItemRecord]:
         query = query.options(selectinload(ItemRow.links), selectinload(ItemRow.document)).order_by(
@@ -264,6 +331,7 @@ def _document_row(document: Document) -> DocumentRow:
         offset_runs=[list(run) for run in clean.offsets.runs],
         page_metadata=[list(pair) for pair in clean.metadata],
     )
+    item_rows: dict[int, ItemRow] = {}
     for item in document.items:
         raw_span = clean.offsets.span_to_raw(item.span)
         item_row = ItemRow(
@@ -281,6 +349,7 @@ def _document_row(document: Document) -> DocumentRow:
             text=item.text,
         )
         row.items.append(item_row)
+        item_rows[item.index] = item_row
         for link in item.links:
             link_row = LinkRow(
                 number=link.number,
@@ -290,6 +359,7 @@ def _document_row(document: Document) -> DocumentRow:
                 item=item_row,
             )
             row.links.append(link_row)
+    row.facts.extend(fact_row(fact, item_rows) for fact in document.facts)
     return row
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Base(DeclarativeBase):
@@ -44,6 +44,9 @@ class DocumentRow(Base):
     )
     links: Mapped[list[LinkRow]] = relationship(
         back_populates="document", cascade="all, delete-orphan"
+    )
+    facts: Mapped[list[FactRow]] = relationship(
+        back_populates="document", cascade="all, delete-orphan", order_by="FactRow.id"
     )
 
 
@@ -84,3 +87,31 @@ class LinkRow(Base):
     raw_end: Mapped[int] = mapped_column(Integer)
     document: Mapped[DocumentRow] = relationship(back_populates="links")
     item: Mapped[ItemRow | None] = relationship(back_populates="links")
+
+
+class FactRow(Base):
+    """An extracted fact: its kind and values, its item, both spans and the exact quote."""
+
+    __tablename__ = "facts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    extractor: Mapped[str] = mapped_column(String(32))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    raw_start: Mapped[int] = mapped_column(Integer)
+    raw_end: Mapped[int] = mapped_column(Integer)
+    quote: Mapped[str] = mapped_column(Text)
+    # Columns the filters use, copied out of the payload.
+    label: Mapped[str] = mapped_column(Text)  # title, metric phrase, company, event name…
+    region_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    region: Mapped[str | None] = mapped_column(Text)
+    level: Mapped[str | None] = mapped_column(String(16))
+    metric: Mapped[str | None] = mapped_column(String(32), index=True)
+    date: Mapped[str | None] = mapped_column(String(10), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    document: Mapped[DocumentRow] = relationship(back_populates="facts")
+    item: Mapped[ItemRow | None] = relationship()

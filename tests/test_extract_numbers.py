@@ -1,0 +1,62 @@
+"""Numbers and money, including the cases where JioNLP's parse_money goes wrong on our text."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from policylens.extract.numbers import find_quantities
+
+
+def only(text):
+    found = find_quantities(text)
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high", "unit", "qualifier"),
+    [
+        ("产业规模达到2500亿元", 2.5e11, 2.5e11, "CNY", "exact"),
+        ("超60个元宇宙案例", 60, 60, "count", "exceeds"),  # jionlp: 6 元
+        ("2万多个岗位", 2e4, 2e4, "count", "exceeds"),  # jionlp: money
+        ("建成2—3个元宇宙产业园区", 2, 3, "count", "range"),
+        ("孵化20多个区块链特色应用", 20, 20, "count", "exceeds"),
+        ("一次性奖励最高200万元", 2e6, 2e6, "CNY", "exact"),
+        ("给予1亿元资助", 1e8, 1e8, "CNY", "exact"),
+        ("给予一亿元资助", 1e8, 1e8, "CNY", "exact"),
+        ("同比增长194%", 194, 194, "percent", "exact"),
+        ("规模逾2000亿", 2e11, 2e11, "CNY", "exceeds"),
+        ("2000亿元以上", 2e11, 2e11, "CNY", "at_least"),
+        ("约1.8亿元", 1.8e8, 1.8e8, "CNY", "about"),
+        ("不超过20个", 20, 20, "count", "at_most"),
+        ("3000多亿元", 3e11, 3e11, "CNY", "exceeds"),
+        ("上云企业3万家", 3e4, 3e4, "count", "exact"),
+    ],
+)
+def test_numbers_quantities(text, low, high, unit, qualifier):
+    q = only(text)
+    assert (q.low, q.high, q.unit, q.qualifier) == (
+        pytest.approx(low),
+        pytest.approx(high),
+        unit,
+        qualifier,
+    )
+
+
+def test_numbers_vague_amount_is_a_flagged_range():
+    q = only("完成数亿元C轮融资")
+    assert q.vague and q.unit == "CNY" and (q.low, q.high) == (1e8, 1e9)
+
+
+@pytest.mark.parametrize("text", ["2023 元宇宙产业图谱", "2023元宇宙", "第23届中国国际工业博览会"])
+def test_numbers_years_before_yuanyuzhou_are_not_money(text):
+    # jionlp.extract_money("2023 元宇宙…") gives "2023 元"
+    assert not [q for q in find_quantities(text) if q.is_money]
+
+
+@given(value=st.integers(min_value=1, max_value=99999), magnitude=st.sampled_from(["万", "亿"]))
+def test_numbers_money_round_trips(value, magnitude):
+    q = only(f"达到{value}{magnitude}元")
+    assert q.low == pytest.approx(value * {"万": 1e4, "亿": 1e8}[magnitude]) and q.is_money
