@@ -92,3 +92,13 @@ def test_extract_deals(documents):
     c_round = deals[("当红齐天", "C轮")]
     assert c_round.vague and c_round.amount_text == "数亿元"
     assert "华控基金" in c_round.investors
+
+
+def test_extract_each_issuer_is_mapped_to_its_region(documents):
+    policies = of_type(documents["000"], PolicyMention) + of_type(documents["003"], PolicyMention)
+    by_title = {p.normalized_title: p for p in policies}
+    national = by_title["工业和信息化部元宇宙标准化工作组筹建方案(征求意见稿)"]
+    assert national.place.level == "national"
+    sichuan = by_title["四川省元宇宙产业发展行动计划(2023-2025年)"]
+    assert set(sichuan.issuer_places) == {"四川省"}
+    assert len(sichuan.issuer_places) == len(sichuan.issuers) == 16

@@ -189,7 +189,8 @@ class PolicyMention:
     normalized_title: str
     kind: str | None
     draft: bool
-    issuers: tuple[str, ...]
+    issuers: tuple[str, ...]  # as written
+    issuer_places: tuple[str, ...]  # each issuer's region: "全国", "四川省", "上海市黄浦区"
     issuer_count: int | None  # "等16部门"
     place: Place | None
     date: DateValue | None

@@ -101,6 +101,17 @@ def signature_issuers(item: Item, ctx: DocContext) -> tuple[str, ...]:
     return tuple(names)
 
 
+def issuer_place(issuer: str, ctx: DocContext, fallback: Place | None) -> str:
+    """Return the region an issuer governs: national bodies, a named place, else the policy's."""
+    if ctx.res.national_agency_in(issuer):
+        return NATION.name
+    place = ctx.gazetteer.resolve_text(issuer)
+    if place is not None:
+        return place.name
+    # 省经信厅, 市科委: a body named without its place belongs to the policy's place.
+    return fallback.name if fallback else ""
+
+
 def place_of(
     title: str,
     issuers: tuple[str, ...],
@@ -155,14 +166,16 @@ def extract_policies(item: Item, ctx: DocContext) -> Iterator[PolicyMention]:
         else:
             number = DOC_NUMBER.search(item.text, match.end(), match.end() + 40)
             doc_number = number.group(0) if number else None
+        place = place_of(title, issuers, doc_number, ctx, item, match.start())
         yield PolicyMention(
             title=title,
             normalized_title=normalize_title(title, ctx.res.t2s),
             kind=kind,
             draft=bool(DRAFT.search(title)),
             issuers=issuers,
+            issuer_places=tuple(issuer_place(i, ctx, place) for i in issuers),
             issuer_count=count,
-            place=place_of(title, issuers, doc_number, ctx, item, match.start()),
+            place=place,
             date=date,
             doc_number=doc_number,
             period=dates.period(title),
@@ -211,33 +224,25 @@ def unify_short_forms(mentions: list[PolicyMention]) -> list[PolicyMention]:
     return out
 
 
+def _fill(mention: PolicyMention, other: PolicyMention) -> PolicyMention:
+    """Return a mention with what it lacks taken from another mention of the same policy."""
+    richer = mention if len(mention.issuers) >= len(other.issuers) else other
+    return replace(
+        mention,
+        issuers=richer.issuers,
+        issuer_places=richer.issuer_places,
+        issuer_count=mention.issuer_count or other.issuer_count,
+        date=mention.date or other.date,
+        doc_number=mention.doc_number or other.doc_number,
+        place=mention.place or other.place,
+    )
+
+
 def consolidate(mentions: list[PolicyMention]) -> list[PolicyMention]:
     """Return mentions with fields missing on one filled from another mention of the same title."""
     mentions = unify_short_forms(mentions)
     best: dict[str, PolicyMention] = {}
     for mention in mentions:
         known = best.get(mention.normalized_title)
-        if known is None:
-            best[mention.normalized_title] = mention
-            continue
-        best[mention.normalized_title] = replace(
-            known,
-            issuers=known.issuers
-            if len(known.issuers) >= len(mention.issuers)
-            else mention.issuers,
-            issuer_count=known.issuer_count or mention.issuer_count,
-            date=known.date or mention.date,
-            doc_number=known.doc_number or mention.doc_number,
-            place=known.place or mention.place,
-        )
-    return [
-        replace(
-            m,
-            issuers=m.issuers or best[m.normalized_title].issuers,
-            issuer_count=m.issuer_count or best[m.normalized_title].issuer_count,
-            date=m.date or best[m.normalized_title].date,
-            doc_number=m.doc_number or best[m.normalized_title].doc_number,
-            place=m.place or best[m.normalized_title].place,
-        )
-        for m in mentions
-    ]
+        best[mention.normalized_title] = mention if known is None else _fill(known, mention)
+    return [_fill(m, best[m.normalized_title]) for m in mentions]
