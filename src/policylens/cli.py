@@ -3,55 +3,33 @@
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from policylens import api
+from policylens.commands import (
+    DbOption,
+    JsonOption,
+    app,
+    err,
+    fail,
+    out,
+    print_json,
+    short_source,
+)
 from policylens.config import load_settings
 from policylens.errors import PolicyLensError
 from policylens.evaluate import evaluate
 from policylens.store import ItemRecord
 from policylens.store.facts import FactRecord
-
-app = typer.Typer(
-    help="PolicyLens: Chinese emerging-tech policy documents → a sourced knowledge base.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-out = Console(highlight=False, soft_wrap=True)
-# One error per line, never wrapped, so a log can be grepped by file name.
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        envvar="POLICYLENS_DB",
-        show_envvar=True,
-        help="SQLAlchemy URL or SQLite file path [default: policylens.db].",
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON list of objects.")]
-
-
-def _print_json(payload: Any) -> None:
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
-
-
-def _fail(exc: PolicyLensError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(str(exc))}")
-    return typer.Exit(2)
 
 
 @app.command()
@@ -105,9 +83,9 @@ def ingest(
                 inputs, settings=settings, on_result=on_result, on_sources=on_sources
             )
         except PolicyLensError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
     if as_json:
-        _print_json([asdict(r) for r in report.results])
+        print_json([asdict(r) for r in report.results])
     else:
         _print_ingest_summary(report, settings.db_url)
     if not report.ok:
@@ -134,9 +112,9 @@ def list_documents(db: DbOption = None, as_json: JsonOption = False) -> None:
     try:
         docs = api.documents(db)
     except PolicyLensError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
-        _print_json([asdict(d) for d in docs])
+        print_json([asdict(d) for d in docs])
         return
     table = Table()
     for column in ("id", "source", "title", "format", "encoding", "items", "chars"):
@@ -144,7 +122,7 @@ def list_documents(db: DbOption = None, as_json: JsonOption = False) -> None:
     for d in docs:
         table.add_row(
             str(d.id),
-            escape(_short_source(d.source)),
+            escape(short_source(d.source)),
             escape((d.title or "")[:40]),
             d.format,
             d.encoding or "",
@@ -154,11 +132,6 @@ def list_documents(db: DbOption = None, as_json: JsonOption = False) -> None:
     out.print(table)
     if not docs:
         err.print("No documents yet: try `policylens ingest examples/corpus`.")
-
-
-def _short_source(source: str) -> str:
-    """Return a source as listed: a file's name, or the URL itself."""
-    return source if "://" in source else source.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 @app.command()
@@ -173,9 +146,9 @@ def show(
     try:
         detail = api.document(doc, db)
     except PolicyLensError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
-        _print_json([asdict(detail)])
+        print_json([asdict(detail)])
         return
     s = detail.summary
     out.print(f"[bold]#{s.id} {escape(s.title or s.source)}[/bold]")
@@ -230,9 +203,9 @@ def items(
     try:
         records = api.items(db, doc, kind, section, contains, limit)
     except PolicyLensError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
-        _print_json([asdict(r) for r in records])
+        print_json([asdict(r) for r in records])
         return
     current = None
     for record in records:
@@ -309,9 +282,9 @@ def facts(
     try:
         records = api.facts(db, kind, region, metric, date_from, date_to, doc, contains)
     except PolicyLensError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json or output == "json":
-        _print_json([asdict(r) for r in records])
+        print_json([asdict(r) for r in records])
         return
     rows = [
         [
@@ -323,7 +296,7 @@ def facts(
             r.date or "",
             _fact_value(r),
             r.quote.replace("\n", " "),
-            _short_source(r.document),
+            short_source(r.document),
         ]
         for r in records
     ]
@@ -347,12 +320,12 @@ def reextract(db: DbOption = None) -> None:
     """Extract facts again from stored documents, after rules or data files changed."""
 
     def report(source: str, found: int) -> None:
-        out.print(f"{found:>5} facts  {escape(_short_source(source))}")
+        out.print(f"{found:>5} facts  {escape(short_source(source))}")
 
     try:
         count = api.reextract(db, on_document=report)
     except PolicyLensError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     out.print(f"Re-extracted {count} documents.")
 
 
@@ -365,9 +338,9 @@ def evaluate_gold(
     try:
         report = evaluate(folder).to_json()
     except PolicyLensError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
-        _print_json(report)
+        print_json(report)
         return
     _print_scores(f"Overall ({len(report['documents'])} documents)", report["overall"])
     fields = Table(title="Field accuracy on matched facts", title_justify="left")
@@ -396,6 +369,17 @@ def _print_scores(title: str, scores: dict[str, dict[str, float]]) -> None:
             str(s["found"]),
         )
     out.print(table)
+
+
+def _register_command_groups() -> None:
+    # Command groups live in their own modules (commands/*.py); each adds its commands here.
+    from policylens.commands import link, report, search
+
+    for group in (link, report, search):
+        group.register(app)
+
+
+_register_command_groups()
 
 
 def main() -> None:

@@ -1,0 +1,9 @@
+"""Commands that report across the knowledge base: compare, timeline, export, import."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this group's commands to the app."""
