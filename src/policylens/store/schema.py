@@ -115,3 +115,7 @@ class FactRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     document: Mapped[DocumentRow] = relationship(back_populates="facts")
     item: Mapped[ItemRow | None] = relationship()
+
+
+# Tables of later stages register on the same Base when these modules load.
+from policylens.store import link_tables, search_tables  # noqa: E402, F401
