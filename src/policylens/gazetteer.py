@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+import ahocorasick
 
 from policylens.model import Place
 
@@ -57,16 +58,20 @@ class Gazetteer:
             if division.short and division.short not in stoplist:
                 names.setdefault(division.short, set()).add(division.code)
         self.names = {name: tuple(sorted(codes)) for name, codes in names.items()}
-        ordered = sorted(self.names, key=len, reverse=True)
-        self.pattern = re.compile("|".join(re.escape(name) for name in ordered))
+        # Aho-Corasick finds all 6,000 names in one pass (a regex alternation tries each).
+        self.automaton = ahocorasick.Automaton()
+        for name in self.names:
+            self.automaton.add_word(name, name)
+        self.automaton.make_automaton()
 
     def find(self, text: str) -> list[PlaceMention]:
-        """Return the place names in a text, longest match first at each position."""
-        mentions = []
-        for match in self.pattern.finditer(text):
-            surface = match.group(0)
-            mentions.append(PlaceMention(match.start(), match.end(), surface, self.names[surface]))
-        return mentions
+        """Return the place names in a text: leftmost, longest, not overlapping."""
+        if not text or not self.names:
+            return []
+        return [
+            PlaceMention(end + 1 - len(name), end + 1, name, self.names[name])
+            for end, name in self.automaton.iter_long(text)
+        ]
 
     def chain(self, code: str) -> list[Division]:
         """Return the division and its ancestors, province first."""

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+
+import numpy as np
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,24 +42,26 @@ class OffsetMap:
     clean_length: int
 
     @classmethod
-    def from_origins(cls, origins: list[int]) -> OffsetMap:
+    def from_origins(cls, origins: Sequence[int]) -> OffsetMap:
         """Return the run-length form of a per-character origin list."""
-        runs: list[tuple[int, int, int]] = []
-        for clean_index, raw_index in enumerate(origins):
-            if runs:
-                c0, r0, n = runs[-1]
-                if c0 + n == clean_index and r0 + n == raw_index:
-                    runs[-1] = (c0, r0, n + 1)
-                    continue
-            runs.append((clean_index, raw_index, 1))
-        return cls(tuple(runs), len(origins))
+        if not len(origins):
+            return cls((), 0)
+        values = np.asarray(origins, dtype=np.int64)
+        # A run breaks wherever the next origin is not the previous one plus one.
+        starts = np.flatnonzero(np.diff(values) != 1) + 1
+        starts = np.concatenate(([0], starts))
+        lengths = np.diff(np.concatenate((starts, [len(values)])))
+        runs = tuple(zip(starts.tolist(), values[starts].tolist(), lengths.tolist(), strict=True))
+        return cls(runs, len(values))
 
     def origins(self) -> list[int]:
         """Return the raw index of every clean character, in order."""
-        out: list[int] = []
-        for _, raw_start, length in self.runs:
-            out.extend(range(raw_start, raw_start + length))
-        return out
+        if not self.runs:
+            return []
+        starts = np.array([run[1] for run in self.runs], dtype=np.int64)
+        lengths = np.array([run[2] for run in self.runs], dtype=np.int64)
+        offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        return (np.repeat(starts, lengths) + offsets).tolist()
 
     def to_raw(self, clean_index: int) -> int:
         """Return the raw index of one clean character."""

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from policylens.extract import dates
+from policylens.extract.numbers import Quantity, find_quantities
 from policylens.gazetteer import NATION, Gazetteer
 from policylens.model import DateValue, Document, Item, Place, Provenance, Span
 from policylens.resources import Resources
@@ -25,6 +26,8 @@ class DocContext:
     ingest_year: int
     document_place: Place | None = None
     _item_places: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
+    _item_quantities: dict[int, list[Quantity]] = field(default_factory=dict)
+    _item_dates: dict[int, list[dates.DateHit]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, document: Document, res: Resources) -> DocContext:
@@ -98,6 +101,18 @@ class DocContext:
         if value and value.year_from == "document" and self.metadata_year:
             return DateValue(value.value, value.surface, "metadata")
         return value
+
+    def quantities(self, item: Item) -> list[Quantity]:
+        """Return the quantities of an item's text (read once per item)."""
+        if item.index not in self._item_quantities:
+            self._item_quantities[item.index] = find_quantities(item.text)
+        return self._item_quantities[item.index]
+
+    def dates(self, item: Item) -> list[dates.DateHit]:
+        """Return the date expressions of an item's text (read once per item)."""
+        if item.index not in self._item_dates:
+            self._item_dates[item.index] = dates.find_dates(item.text)
+        return self._item_dates[item.index]
 
     def places(self, item: Item) -> list[tuple[int, int, str]]:
         """Return ``(start, end, code)`` of each place named in an item, resolved in context."""

@@ -32,7 +32,7 @@ def extract_events(item: Item, ctx: DocContext) -> Iterator[Event]:
         sentence = text[floor : text.find("。", end) + 1 or len(text)]
         hits = [h for h in dates.find_dates(text[floor:end]) if h.day]
         if not hits:
-            hits = [h for h in dates.find_dates(text) if h.day][:1]
+            hits = [h for h in ctx.dates(item) if h.day][:1]
         organizer = ORGANIZER.search(sentence)
         yield Event(
             name=name,

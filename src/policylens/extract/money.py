@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from policylens.extract import dates
 from policylens.extract.context import DocContext, sentence_end, sentence_start
 from policylens.extract.numbers import find_quantities
 from policylens.model import Deal, Funding, Item, Place
@@ -38,7 +37,7 @@ def extract_funding(item: Item, ctx: DocContext, place: Place | None) -> Iterato
     """Yield each support amount an item offers (奖励最高200万元, 给予1亿元资助)."""
     text = item.text
     seen: set[float] = set()
-    for quantity in find_quantities(text):
+    for quantity in ctx.quantities(item):
         if not quantity.is_money or quantity.vague:
             continue
         start, end = _clause_bounds(text, quantity.start)
@@ -98,7 +97,7 @@ def extract_deals(item: Item, ctx: DocContext) -> Iterator[Deal]:
     """Yield each financing round in an item, once per company and round."""
     text = item.text
     seen: set[tuple[str, str]] = set()
-    item_date = next((h for h in dates.find_dates(text) if h.day), None)
+    item_date = next((h for h in ctx.dates(item) if h.day), None)
     for match in ROUND.finditer(text):
         following = text[match.end() : match.end() + 6]
         if not re.match(r"\s*(?:融资|战略投资|投资|募资)", following):

@@ -139,7 +139,7 @@ def _date_before(item: Item, start: int, ctx: DocContext) -> DateValue | None:
     floor = sentence_start(item.text, start)
     hits = [h for h in dates.find_dates(item.text[:start]) if h.start >= floor]
     if not hits and item.kind in ("digest_entry", "article"):
-        hits = [h for h in dates.find_dates(item.text) if h.day][:1]
+        hits = [h for h in ctx.dates(item) if h.day][:1]
     return ctx.resolve_date(item, hits[-1]) if hits else None
 
 
@@ -159,7 +159,7 @@ def extract_policies(item: Item, ctx: DocContext) -> Iterator[PolicyMention]:
         if notice and match.start() < first_line_end:
             # The title of a cover notice: its signatories, signing date and number.
             issuers = signature_issuers(item, ctx) or issuers
-            notice_dates = [h for h in dates.find_dates(item.text) if h.day]
+            notice_dates = [h for h in ctx.dates(item) if h.day]
             date = ctx.resolve_date(item, notice_dates[-1]) if notice_dates else date
             number = DOC_NUMBER.search(item.text)
             doc_number = number.group(0) if number else None

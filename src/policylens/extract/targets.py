@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from policylens.extract import dates
 from policylens.extract.context import WHOLE_AREA, DocContext, sentence_start
-from policylens.extract.numbers import Quantity, find_quantities
+from policylens.extract.numbers import Quantity
 from policylens.model import Item, Place, PolicyMention, Target
 
 GOAL_HEADING = re.compile(r"目标|发展目标|主要目标|总体目标")
@@ -167,7 +167,7 @@ def extract_targets(
     plan inside an entry on Sichuan's), else to the item's own policy.
     """
     text = item.text
-    for quantity in find_quantities(text):
+    for quantity in ctx.quantities(item):
         policy_place, policy = _policy_before(text, quantity.start, mentions, ctx)
         if policy is None:
             policy_place, policy = anchor, anchor_policy

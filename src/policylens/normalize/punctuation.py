@@ -16,6 +16,7 @@ ASCII_MARK_IN_CHINESE = re.compile(
     rf"(?<=[{HAN}{CJK_PUNCT}])[,;:!?]|[,;!?](?=[{HAN}{CJK_PUNCT}])|,(?=\s*[{HAN}])"
 )
 PAREN_GROUP = re.compile(r"\(([^()\n]{0,80})\)")
+HAN_CHAR = re.compile(f"[{HAN}]")
 
 # A run of marks such as ",、" ",," ",;" "。," left by a bad conversion keeps its strongest mark.
 DOUBLED_MARKS = re.compile(r"[，、；。,;](?:[ \t]*[，、；。,;])+")
@@ -47,16 +48,17 @@ def remove_masks(text: TrackedText) -> TrackedText:
 
 def chinese_marks(text: TrackedText) -> TrackedText:
     """Return the text with ASCII , ; : ! ? and () in Chinese context made full-width."""
-    text = text.sub(ASCII_MARK_IN_CHINESE, lambda m: _ASCII_TO_FULL[m.group(0)])
+    text = text.sub_same_length(ASCII_MARK_IN_CHINESE, lambda m: _ASCII_TO_FULL[m.group(0)])
+    source = text.text
 
     def paren(match: re.Match[str]) -> str:
         inner = match.group(1)
-        before = text.text[match.start() - 1] if match.start() else ""
-        if re.search(f"[{HAN}]", inner) or re.match(f"[{HAN}]", before):
+        before = source[match.start() - 1] if match.start() else ""
+        if HAN_CHAR.search(inner) or HAN_CHAR.match(before):
             return f"（{inner}）"
         return match.group(0)
 
-    return text.sub(PAREN_GROUP, paren)
+    return text.sub_same_length(PAREN_GROUP, paren)
 
 
 def collapse_doubled_marks(text: TrackedText) -> TrackedText:
@@ -105,9 +107,14 @@ WRAP_FULL = 0.88  # a line this close to the page width is a wrapped line
 PARAGRAPH_CLOSE = re.compile(r"[。！？!?]\s*$")
 
 
+NARROW = re.compile(r"[\u0000-\u2e7f]")
+
+
 def visual_width(line: str) -> float:
-    """Return a line's printed width in CJK character widths (ASCII counts half)."""
-    return sum(0.5 if ord(ch) < 0x2E80 else 1.0 for ch in line.strip())
+    """Return a line's printed width in CJK character widths (Latin and symbols count half)."""
+    line = line.strip()
+    narrow = len(line) - len(NARROW.sub("", line))
+    return len(line) - 0.5 * narrow
 
 
 def page_width(widths: list[float]) -> float | None:

@@ -37,7 +37,12 @@ _TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü"
 PINYIN_GLOSS = re.compile(
     rf"(?<=[\u3400-\u9fff?])\((?=[a-z{_TONE_VOWELS}]*[{_TONE_VOWELS}])[a-z{_TONE_VOWELS}]{{1,7}}\)"
 )
-_SUSPECT_MOJIBAKE = re.compile(r"[\u00c0-\u00ff\u0080-\u009f\ufffd]|Ã|â€")
+# UTF-8 read as Latin-1 or cp1252: a lead byte (Â…ô) followed by a continuation byte, or a
+# C1 control or replacement character. Pinyin glosses (chǎn, yè) have no such pairs.
+_SUSPECT_MOJIBAKE = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+    "\u02c6\u02dc\u2013-\u2122]|[\u0080-\u009f\ufffd]"
+)
 
 
 def fix_mojibake(text: TrackedText) -> TrackedText:

@@ -59,12 +59,26 @@ class TrackedText:
         self, pattern: re.Pattern[str], repl: str | Callable[[re.Match[str]], str]
     ) -> TrackedText:
         """Return the text with every match of ``pattern`` replaced (like ``re.sub``)."""
-        if isinstance(repl, str):
+        if isinstance(repl, str) and "\\" not in repl:
+            edits = [(m.start(), m.end(), repl) for m in pattern.finditer(self.text)]
+        elif isinstance(repl, str):
             template = repl
             edits = [(m.start(), m.end(), m.expand(template)) for m in pattern.finditer(self.text)]
         else:
             edits = [(m.start(), m.end(), repl(m)) for m in pattern.finditer(self.text)]
         return self.apply(edits)
+
+    def sub_same_length(
+        self, pattern: re.Pattern[str], repl: str | Callable[[re.Match[str]], str]
+    ) -> TrackedText:
+        """Return ``re.sub`` applied in C, for replacements as long as their match.
+
+        Each character keeps its origin, so no edit list is needed.
+        """
+        replaced = pattern.sub(repl, self.text)
+        if len(replaced) != len(self.text):
+            raise ValueError("sub_same_length: a replacement changed the length")
+        return TrackedText(replaced, self.origins)
 
     def translate(self, table: dict[int, str]) -> TrackedText:
         """Return the text with a one-to-one character table applied."""
