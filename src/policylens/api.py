@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from policylens.config import Settings, load_settings
 from policylens.errors import IngestError, StoreError
 from policylens.extract import extract_document
-from policylens.ingest import Source, expand_inputs, load
-from policylens.pipeline import process
-from policylens.resources import Resources, load_resources
+from policylens.ingest import expand_inputs
+from policylens.parallel import Known, Outcome, outcomes
+from policylens.resources import load_resources
 from policylens.store import DocumentDetail, DocumentSummary, ItemRecord, SaveResult, Store
 from policylens.store.facts import FactRecord
 
@@ -71,33 +70,19 @@ def open_store(db: str | None = None, settings: Settings | None = None) -> Itera
         store.close()
 
 
-def ingest_source(source: Source, store: Store, settings: Settings, res: Resources) -> SourceResult:
-    """Read, process and store one source; failures come back as an error result."""
+def store_outcome(source: str, outcome: Outcome, store: Store) -> SourceResult:
+    """Store one processed source; failures come back as an error result."""
+    if isinstance(outcome, IngestError):
+        return SourceResult(source, "error", problem=outcome.problem)
+    if isinstance(outcome, Known):
+        return SourceResult(source, "duplicate", store.find_by_hash(outcome.sha256))
     try:
-        raw = load(source, settings)
-        existing = store.find_by_hash(raw.sha256)
-        if existing is not None:
-            return SourceResult(source.name, "duplicate", existing)
-        document = process(raw, res, datetime.now())
-        saved: SaveResult = store.save(document)
-    except IngestError as exc:
-        return SourceResult(source.name, "error", problem=exc.problem)
+        saved: SaveResult = store.save(outcome)
     except StoreError as exc:
-        return SourceResult(source.name, "error", problem=f"not stored: {exc}")
-    except Exception as exc:  # a bug must cost one file, not the whole run
-        return SourceResult(
-            source.name,
-            "error",
-            problem=f"internal error ({type(exc).__name__}: {exc}); please report it",
-        )
+        return SourceResult(source, "error", problem=f"not stored: {exc}")
     status = "stored" if saved.created else "duplicate"
-    return SourceResult(
-        source.name,
-        status,
-        saved.document_id,
-        saved.items,
-        len(document.facts) if saved.created else 0,
-    )
+    facts = len(outcome.facts) if saved.created else 0
+    return SourceResult(source, status, saved.document_id, saved.items, facts)
 
 
 def ingest(
@@ -106,20 +91,27 @@ def ingest(
     settings: Settings | None = None,
     on_result: Callable[[SourceResult], None] | None = None,
     on_sources: Callable[[int], None] | None = None,
+    workers: int = 1,
+    dask: str | None = None,
 ) -> IngestReport:
-    """Ingest files, folders and URLs into the knowledge base; return what happened to each."""
+    """Ingest files, folders and URLs into the knowledge base; return what happened to each.
+
+    ``workers`` processes (or a Dask cluster at ``dask``) read and process the sources;
+    this process stores them, in input order, one transaction per document.
+    """
     settings = settings or load_settings(db_url=db)
-    res = load_resources()
     report = IngestReport()
     expanded = list(expand_inputs(inputs, settings))
     if on_sources is not None:
         on_sources(len(expanded))
+    sources = [entry for entry in expanded if not isinstance(entry, IngestError)]
     with open_store(settings=settings) as store:
+        results = iter(outcomes(sources, settings, store.known_hashes(), workers, dask))
         for entry in expanded:
             if isinstance(entry, IngestError):
                 result = SourceResult(entry.source, "error", problem=entry.problem)
             else:
-                result = ingest_source(entry, store, settings, res)
+                result = store_outcome(entry.name, next(results), store)
             report.results.append(result)
             if on_result is not None:
                 on_result(result)

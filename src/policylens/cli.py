@@ -44,6 +44,13 @@ def ingest(
         list[str] | None,
         typer.Option("--exclude", help="Glob of files to skip in folders (repeatable)."),
     ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Processes that read and process sources.")
+    ] = 1,
+    dask: Annotated[
+        str | None,
+        typer.Option("--dask", help="Dask scheduler address, or 'local' for a LocalCluster."),
+    ] = None,
     max_size: Annotated[
         float | None, typer.Option("--max-size", help="Largest file accepted, in MB [default: 50].")
     ] = None,
@@ -80,7 +87,12 @@ def ingest(
 
         try:
             report = api.ingest(
-                inputs, settings=settings, on_result=on_result, on_sources=on_sources
+                inputs,
+                settings=settings,
+                on_result=on_result,
+                on_sources=on_sources,
+                workers=workers,
+                dask=dask,
             )
         except PolicyLensError as exc:
             raise fail(exc) from None

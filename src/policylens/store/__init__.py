@@ -154,6 +154,11 @@ class Store:
                 raise
             return SaveResult(existing, created=False, items=0)
 
+    def known_hashes(self) -> frozenset[str]:
+        """Return the sha256 of every stored document."""
+        with Session(self.engine) as session:
+            return frozenset(session.scalars(select(DocumentRow.sha256)))
+
     def find_by_hash(self, sha256: str) -> int | None:
         """Return the id of the document with these bytes, if stored."""
         with Session(self.engine) as session:

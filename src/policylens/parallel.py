@@ -1,0 +1,150 @@
+"""Running the pure stages (read → normalize → segment → extract) in other processes.
+
+Local processes (``--workers N``) or a Dask cluster (``--dask ADDRESS`` or ``--dask local``)
+turn sources into Documents; the caller stores them through one writer, in input order,
+so a parallel run stores exactly what a single-process run stores, with the same ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from policylens.config import Settings
+from policylens.errors import IngestError
+from policylens.ingest import Source, load
+from policylens.model import Document
+from policylens.pipeline import process
+from policylens.resources import Resources, load_resources
+
+__all__ = ["Known", "Outcome", "outcomes", "process_source"]
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """A source whose bytes the knowledge base holds already: not processed again."""
+
+    sha256: str
+
+
+Outcome = Document | IngestError | Known
+
+# One Resources per worker process: OpenCC's converter and the Aho-Corasick automaton are
+# C objects that cannot be sent between processes, so each worker loads its own once.
+_worker_resources: list[Resources] = []
+
+
+def _resources() -> Resources:
+    if not _worker_resources:
+        _worker_resources.append(load_resources())
+    return _worker_resources[0]
+
+
+def process_source(
+    source: Source, settings: Settings, ingested_at: datetime, known: frozenset[str]
+) -> Outcome:
+    """Return a source's processed Document, Known if already stored, or the IngestError."""
+    try:
+        raw = load(source, settings)
+        if raw.sha256 in known:
+            return Known(raw.sha256)
+        return process(raw, _resources(), ingested_at)
+    except IngestError as exc:
+        return exc
+    except Exception as exc:  # a bug must cost one file, not the whole run
+        problem = f"internal error ({type(exc).__name__}: {exc}); please report it"
+        return IngestError(source.name, problem)
+
+
+def _process_batch(
+    batch: list[Source], settings: Settings, ingested_at: datetime, known: frozenset[str]
+) -> list[Outcome]:
+    return [process_source(source, settings, ingested_at, known) for source in batch]
+
+
+def batches(sources: list[Source], size: int) -> list[list[Source]]:
+    """Return the sources cut into consecutive batches of at most ``size``."""
+    return [sources[i : i + size] for i in range(0, len(sources), size)]
+
+
+def map_local(
+    sources: list[Source],
+    settings: Settings,
+    workers: int,
+    ingested_at: datetime,
+    known: frozenset[str],
+) -> Iterator[Outcome]:
+    """Yield each source's outcome, in input order, computed by ``workers`` processes."""
+    if workers <= 1:
+        for source in sources:
+            yield process_source(source, settings, ingested_at, known)
+        return
+    size = max(1, min(16, len(sources) // (workers * 4) or 1))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [
+            pool.submit(_process_batch, batch, settings, ingested_at, known)
+            for batch in batches(sources, size)
+        ]
+        for future in futures:
+            yield from future.result()
+
+
+def map_dask(
+    sources: list[Source],
+    settings: Settings,
+    address: str,
+    ingested_at: datetime,
+    known: frozenset[str],
+) -> Iterator[Outcome]:
+    """Yield each source's outcome, in input order, computed as Dask tasks.
+
+    ``address`` is a scheduler address (tcp://host:8786) or ``local`` for a LocalCluster
+    on this machine. Workers read the sources themselves, so paths must be visible to
+    them (a shared file system) or be URLs.
+    """
+    from dask.distributed import Client, LocalCluster
+
+    cluster: Any = None
+    if address == "local":
+        cluster = LocalCluster(processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        client = Client(address)
+    try:
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        size = max(1, min(16, len(sources) // (workers * 4) or 1))
+        # The set of stored hashes goes to every worker once, not once per task.
+        # (In a list: scatter spreads the elements of a bare collection as separate data.)
+        known_everywhere = client.scatter([known], broadcast=True)[0]
+        futures = client.map(
+            _process_batch,
+            batches(sources, size),
+            settings=settings,
+            ingested_at=ingested_at,
+            known=known_everywhere,
+            pure=False,
+        )
+        for future in futures:
+            yield from future.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def outcomes(
+    sources: Iterable[Source],
+    settings: Settings,
+    known: frozenset[str] = frozenset(),
+    workers: int = 1,
+    dask: str | None = None,
+) -> Iterator[Outcome]:
+    """Yield the outcome of every source, in order, by the chosen way of running."""
+    listed = list(sources)
+    now = datetime.now()
+    if dask:
+        return map_dask(listed, settings, dask, now, known)
+    return map_local(listed, settings, workers, now, known)
