@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import CORPUS, GOLD
 
+from conftest import CORPUS, GOLD
 from policylens import api
 
 INPUTS = [str(CORPUS), str(GOLD / "unseen" / "docs")]
