@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint format clean
+.PHONY: demo test lint format clean bench
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "PolicyLens needs Python 3.11 or newer (set PYTHON=python3.11)")'
@@ -24,6 +24,11 @@ demo: $(STAMP)
 ## test: set up and run the test suite
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## bench: benchmark every stage against the floor on a synthetic corpus (DOCS=200)
+DOCS ?= 200
+bench: $(STAMP)
+	$(BIN)/policylens bench --docs $(DOCS)
 
 ## lint: ruff checks and formatting
 lint: $(STAMP)

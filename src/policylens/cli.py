@@ -383,6 +383,43 @@ def _print_scores(title: str, scores: dict[str, dict[str, float]]) -> None:
     out.print(table)
 
 
+@app.command()
+def bench(
+    docs: Annotated[
+        int, typer.Option("--docs", min=5, help="Synthetic documents to generate.")
+    ] = 200,
+    pg: Annotated[
+        str | None,
+        typer.Option(
+            "--pg",
+            envvar="POLICYLENS_BENCH_PG_URL",
+            help="PostgreSQL URL to time storage there too.",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Benchmark every stage against the floor (decode + OpenCC) on a synthetic corpus."""
+    from policylens.bench import run
+
+    report = run(docs, pg_url=pg, log=lambda line: err.print(f"[dim]bench: {line}[/dim]")).to_json()
+    if as_json:
+        print_json(report)
+        return
+    table = Table(
+        title=f"{report['documents']} documents, {report['megabytes']} MB, {report['cores']} cores",
+        title_justify="left",
+    )
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key, value in report.items():
+        if key == "stage_mbps":
+            for stage, mbps in value.items():
+                table.add_row(f"{stage} MB/s", f"{mbps:g}")
+        elif key not in ("documents", "megabytes", "cores"):
+            table.add_row(key, "-" if value is None else f"{value:g}")
+    out.print(table)
+
+
 def _register_command_groups() -> None:
     # Command groups live in their own modules (commands/*.py); each adds its commands here.
     from policylens.commands import link, report, search

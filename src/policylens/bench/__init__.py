@@ -1,0 +1,192 @@
+"""The benchmark: the same synthetic bytes through the floor, jieba, every stage and storage.
+
+Figures are MB/s of the synthetic corpus's bytes, so stages compare with each other and
+with the floor (decoding plus OpenCC t2s, work no pipeline can skip).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from policylens.bench.corpus import SyntheticDocument, generate
+from policylens.config import load_settings
+from policylens.extract import extract_document
+from policylens.ingest import Source, load
+from policylens.model import Document
+from policylens.normalize import normalize
+from policylens.parallel import outcomes
+from policylens.resources import Resources, load_resources
+from policylens.segment import segment
+from policylens.store import Store
+
+CJK_FONTS = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+)
+
+
+@dataclass
+class BenchReport:
+    """Every figure of one benchmark run."""
+
+    documents: int
+    megabytes: float
+    cores: int
+    seconds: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def mbps(self, *stages: str) -> float:
+        """Return MB/s of the corpus through the given stages together."""
+        total = sum(self.seconds[s] for s in stages)
+        return self.megabytes / total if total else float("inf")
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the figures, with the keys runs are compared on."""
+        floor = self.mbps("floor")
+        pipeline = self.mbps("normalize", "segment", "extract")
+        stored = self.mbps("normalize", "segment", "extract", "store")
+        stages = {s: round(self.mbps(s), 3) for s in self.seconds}
+        return {
+            "documents": self.documents,
+            "megabytes": round(self.megabytes, 3),
+            "cores": self.cores,
+            "floor_mbps": round(floor, 3),
+            "jieba_mbps": round(self.mbps("jieba"), 3) if "jieba" in self.seconds else None,
+            "pipeline_mbps": round(pipeline, 3),
+            "pipeline_ratio": round(pipeline / floor, 4),
+            "store_ratio": round(stored / floor, 4),
+            "jieba_ratio": round(pipeline / self.mbps("jieba"), 3)
+            if "jieba" in self.seconds
+            else None,
+            "stage_mbps": stages,
+            **self.extra,
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+        }
+
+
+def peak_rss_mb() -> float:
+    """Return the peak resident memory of this process and its finished children, in MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def timed(work: Callable[[], Any]) -> tuple[float, Any]:
+    """Return the seconds a piece of work took, and its result."""
+    start = time.perf_counter()
+    result = work()
+    return time.perf_counter() - start, result
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("gb18030", errors="replace")
+
+
+def measure_floor(corpus: list[SyntheticDocument], res: Resources) -> float:
+    """Return the seconds to decode every document and convert it with OpenCC t2s."""
+    return timed(lambda: [res.t2s.convert(_decode(d.data)) for d in corpus])[0]
+
+
+def measure_jieba(corpus: list[SyntheticDocument]) -> float | None:
+    """Return the seconds jieba.lcut takes on the decoded corpus (None without jieba)."""
+    try:
+        import jieba
+    except ImportError:
+        return None
+    jieba.setLogLevel(60)
+    jieba.initialize()  # the dictionary load is start-up, not throughput
+    texts = [_decode(d.data) for d in corpus]
+    return timed(lambda: [jieba.lcut(t) for t in texts])[0]
+
+
+def measure_stages(
+    folder: Path, corpus: list[SyntheticDocument], res: Resources, report: BenchReport
+) -> list[Document]:
+    """Time ingest, normalize, segment and extract over the corpus; return the documents."""
+    settings = load_settings(env={})
+    paths = [folder / d.name for d in corpus]
+    report.seconds["ingest"], raws = timed(lambda: [load(Source(str(p)), settings) for p in paths])
+    report.seconds["normalize"], cleans = timed(lambda: [normalize(r.raw_text, res) for r in raws])
+    report.seconds["segment"], items = timed(
+        lambda: [segment(c, res, r.title) for c, r in zip(cleans, raws, strict=True)]
+    )
+    documents = [Document(r, c, i) for r, c, i in zip(raws, cleans, items, strict=True)]
+    report.seconds["extract"], facts = timed(lambda: [extract_document(d, res) for d in documents])
+    return [
+        Document(d.raw, d.clean, d.items, facts=f) for d, f in zip(documents, facts, strict=True)
+    ]
+
+
+def measure_store(documents: list[Document], url: str) -> tuple[float, int]:
+    """Return the seconds to store (and index) the documents, and how many were new."""
+    store = Store(url)
+    try:
+        seconds, saved = timed(lambda: [store.save(d) for d in documents])
+    finally:
+        store.close()
+    return seconds, sum(1 for s in saved if s.created)
+
+
+def measure_workers(folder: Path, corpus: list[SyntheticDocument]) -> dict[str, float]:
+    """Return the processing seconds with one and with two worker processes, and the speed-up."""
+    settings = load_settings(env={})
+    sources = [Source(str(folder / d.name)) for d in corpus]
+    one, _ = timed(lambda: list(outcomes(sources, settings, workers=1)))
+    two, _ = timed(lambda: list(outcomes(sources, settings, workers=2)))
+    return {
+        "workers_1_s": round(one, 3),
+        "workers_2_s": round(two, 3),
+        "workers_speedup": round(one / two, 3),
+    }
+
+
+def run(
+    docs: int = 200,
+    pg_url: str | None = None,
+    corpus_dir: Path | None = None,
+    seed: int = 7,
+    log: Callable[[str], None] = lambda _: None,
+) -> BenchReport:
+    """Run the benchmark on ``docs`` synthetic documents and return its figures."""
+    res = load_resources()
+    corpus_dir = corpus_dir or Path(__file__).resolve().parents[3] / "examples" / "corpus"
+    font = next((Path(f) for f in CJK_FONTS if Path(f).exists()), None)
+    log(f"generating {docs} documents from {corpus_dir}")
+    corpus = generate(corpus_dir, docs, res, seed=seed, font=font)
+    size = sum(len(d.data) for d in corpus) / 1e6
+    report = BenchReport(len(corpus), size, os.cpu_count() or 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for document in corpus:
+            (folder / document.name).write_bytes(document.data)
+        log("floor and jieba")
+        report.seconds["floor"] = measure_floor(corpus, res)
+        jieba_seconds = measure_jieba(corpus)
+        if jieba_seconds is not None:
+            report.seconds["jieba"] = jieba_seconds
+        log("stages")
+        documents = measure_stages(folder, corpus, res, report)
+        log("storage into SQLite")
+        report.seconds["store"], stored = measure_store(documents, f"sqlite:///{folder / 'kb.db'}")
+        report.extra["sqlite_docs_per_s"] = round(stored / report.seconds["store"], 2)
+        if pg_url:
+            log("storage into PostgreSQL")
+            seconds, stored = measure_store(documents, pg_url)
+            report.extra["postgres_docs_per_s"] = round(stored / seconds, 2)
+        log("one worker against two")
+        report.extra.update(measure_workers(folder, corpus))
+        report.extra["pdf_documents"] = sum(1 for d in corpus if d.name.endswith(".pdf"))
+    return report
+
+
+__all__ = ["BenchReport", "run"]
