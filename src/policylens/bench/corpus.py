@@ -109,7 +109,7 @@ def as_html(title: str, body: str) -> bytes:
         "<nav>首页 | 政策 | 新闻</nav><div class='crumb'>当前位置：首页 > 政策</div>"
         f"<article><h1>{escape(title)}</h1>{paragraphs}</article>"
         "<footer>版权所有 · 网站地图</footer></body></html>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def as_pdf(body: str, font: Path) -> bytes:
