@@ -13,6 +13,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from policylens import api
 from policylens.commands import (
@@ -436,7 +437,12 @@ def main() -> None:
     # pypdf logs its own complaints about broken files; the CLI reports them
     # itself, in one line naming the file.
     logging.getLogger("pypdf").setLevel(logging.CRITICAL)
-    app()
+    try:
+        app()
+    except SQLAlchemyError as exc:
+        # A database failure the commands did not expect: one line, never a traceback.
+        err.print(f"[red]error:[/red] database: {escape(str(getattr(exc, 'orig', exc)))}")
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, func, or_, select
-from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    IntegrityError,
+    NoSuchModuleError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from policylens.errors import NotFoundError, StoreError
 from policylens.model import Document
+from policylens.search.index import index_document, index_facets
 from policylens.store.facts import FactRecord, fact_record, fact_row, rebuild_document
 from policylens.store.schema import (
     SCHEMA_VERSION,
@@ -23,6 +31,7 @@ from policylens.store.schema import (
     LinkRow,
     SchemaInfo,
 )
+from policylens.store.search_tables import ensure_search_schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +97,17 @@ class DocumentDetail:
     items: list[ItemRecord]
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers and one writer work at once, and a second ingest waits for the
+    # writer's lock instead of failing; a killed process never leaves half a document.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
@@ -106,15 +123,34 @@ def open_engine(url: str) -> Engine:
             "for PostgreSQL: pip install 'policylens[postgres]'"
         ) from exc
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
-    try:
-        Base.metadata.create_all(engine)
-        with Session(engine) as session, session.begin():
-            if session.get(SchemaInfo, SCHEMA_VERSION) is None:
-                session.add(SchemaInfo(version=SCHEMA_VERSION))
-    except OperationalError as exc:
-        raise StoreError(f"cannot open database {engine.url!r}: {exc.orig}") from exc
+        event.listen(engine, "connect", _configure_sqlite)
+    for attempt in range(SCHEMA_ATTEMPTS):
+        try:
+            _create_schema(engine)
+            return engine
+        except (OperationalError, IntegrityError, ProgrammingError) as exc:
+            # Two processes creating the schema of an empty database at once: the
+            # loser finds the tables half made; once the winner is done, it is all there.
+            if attempt + 1 < SCHEMA_ATTEMPTS and "exist" in str(exc.orig).lower():
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            raise StoreError(f"cannot open database {engine.url!r}: {exc.orig}") from exc
     return engine
+
+
+SCHEMA_ATTEMPTS = 5
+SCHEMA_LOCK = 7_311_000  # PostgreSQL advisory lock key held while the schema is created
+
+
+def _create_schema(engine: Engine) -> None:
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+        Base.metadata.create_all(connection)
+    ensure_search_schema(engine)
+    with Session(engine) as session, session.begin():
+        if session.get(SchemaInfo, SCHEMA_VERSION) is None:
+            session.add(SchemaInfo(version=SCHEMA_VERSION))
 
 
 class Store:
@@ -144,6 +180,7 @@ class Store:
                 row = _document_row(document)
                 session.add(row)
                 session.flush()
+                index_document(session, row)
                 return SaveResult(row.id, created=True, items=len(document.items))
         except OperationalError as exc:
             raise StoreError(f"write failed and was rolled back: {exc.orig}") from exc
@@ -309,6 +346,7 @@ class Store:
                 session.flush()
                 items = {item.idx: item for item in row.items}
                 row.facts.extend(fact_row(fact, items) for fact in facts)
+                index_facets(session, row)
                 source = row.source
             yield source, len(facts)
 
