@@ -10,8 +10,8 @@ import sys
 import time
 
 import pytest
-from conftest import CORPUS
 
+from conftest import CORPUS
 from policylens import api
 from policylens.bench.corpus import generate
 
