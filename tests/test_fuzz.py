@@ -1,0 +1,122 @@
+"""Hostile input through ingest → normalize → segment → extract: clear rejections, no crashes.
+
+A seeded mutator (truncate, splice, flip bytes, re-encode, nest HTML, huge lines, zero-width
+and control characters, broken PDF cross-references) and hypothesis strategies feed the
+whole pipeline. The default run tries a few hundred inputs; `pytest -m slow` tries 10,000.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import CORPUS, FIXTURES
+from policylens.config import load_settings
+from policylens.errors import IngestError
+from policylens.ingest import Source, load
+from policylens.pipeline import process
+
+SEEDS = [
+    *sorted(CORPUS.glob("*.txt")),
+    *sorted((FIXTURES / "formats").glob("*.*")),
+    *sorted((FIXTURES / "unseen").glob("*.*")),
+]
+SEEDS = [p for p in SEEDS if p.suffix in (".txt", ".html", ".pdf", ".docx")]
+ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\ufeff", "\u2028", "\x00", "\x1b[31m", "\x07"]
+ENCODINGS = ["gb18030", "big5", "utf-16", "utf-16-be", "shift_jis", "euc_kr", "latin-1"]
+
+
+def mutate(data: bytes, suffix: str, rng: random.Random) -> bytes:
+    """Return the bytes damaged in one of the ways real files arrive damaged."""
+    kind = rng.randrange(9)
+    if kind == 0 and data:  # truncate
+        return data[: rng.randrange(len(data))]
+    if kind == 1 and data:  # flip bytes
+        buffer = bytearray(data)
+        for _ in range(rng.randint(1, 40)):
+            buffer[rng.randrange(len(buffer))] = rng.randrange(256)
+        return bytes(buffer)
+    if kind == 2:  # splice two seeds
+        other = rng.choice(SEEDS).read_bytes()
+        return data[: rng.randrange(len(data) + 1)] + other[rng.randrange(len(other) + 1) :]
+    if kind == 3:  # wrong encoding
+        text = data.decode("utf-8", errors="replace")
+        return text.encode(rng.choice(ENCODINGS), errors="replace")
+    if kind == 4:  # deeply nested HTML
+        depth = rng.randint(50, 3000)
+        return b"<html><body>" + b"<div>" * depth + data[:2000] + b"</div>" * (depth // 2)
+    if kind == 5:  # one huge line
+        text = data.decode("utf-8", errors="replace").replace("\n", " ")
+        return (text * rng.randint(1, 5)).encode("utf-8")
+    if kind == 6:  # zero-width and control characters sprinkled in
+        text = list(data.decode("utf-8", errors="replace"))
+        for _ in range(rng.randint(1, 200)):
+            text.insert(rng.randrange(len(text) + 1), rng.choice(ZERO_WIDTH))
+        return "".join(text).encode("utf-8", errors="replace")
+    if kind == 7 and suffix == ".pdf":  # broken cross-reference table
+        at = data.rfind(b"xref")
+        return data[:at] + b"xref\n0 9999\nbroken" + data[at + 4 :] if at != -1 else data[::-1]
+    return bytes(rng.randrange(256) for _ in range(rng.randint(0, 4000)))  # noise
+
+
+def run_one(path: Path) -> None:
+    """Ingest and process one file; it may be rejected, but only with a clear IngestError."""
+    try:
+        raw = load(Source(str(path)), load_settings(env={}, max_file_mb=5))
+    except IngestError as exc:
+        assert exc.problem and str(path) in str(exc)
+        return
+    document = process(raw, RESOURCES[0])
+    origins = document.clean.offsets.origins()
+    assert len(origins) == len(document.clean.text)
+    assert all(0 <= o < max(len(raw.raw_text), 1) for o in origins)
+    assert all(a <= b for a, b in zip(origins, origins[1:], strict=False))
+    for fact in document.facts:
+        span = fact.prov.raw_span
+        assert raw.raw_text[span.start : span.end] == fact.prov.quote
+
+
+RESOURCES: list = []
+
+
+@pytest.fixture(autouse=True)
+def _resources(res):
+    RESOURCES[:] = [res]
+
+
+def fuzz(count: int, tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    for index in range(count):
+        source = rng.choice(SEEDS)
+        suffix = (
+            source.suffix if rng.random() < 0.85 else rng.choice([".txt", ".html", ".pdf", ".docx"])
+        )
+        path = tmp_path / f"f{index % 50}{suffix}"
+        path.write_bytes(mutate(source.read_bytes(), source.suffix, rng))
+        run_one(path)
+
+
+def test_fuzz_mutated_seeds(tmp_path):
+    fuzz(300, tmp_path, seed=1)
+
+
+@pytest.mark.slow
+def test_fuzz_mutated_seeds_10000(tmp_path):
+    fuzz(10_000, tmp_path, seed=2)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.binary(max_size=3000) | st.text(max_size=3000).map(lambda t: t.encode("utf-8")),
+    suffix=st.sampled_from([".txt", ".md", ".html", ".pdf", ".docx"]),
+)
+def test_fuzz_arbitrary_bytes(data, suffix, tmp_path):
+    path = tmp_path / f"x{suffix}"
+    path.write_bytes(data)
+    run_one(path)
