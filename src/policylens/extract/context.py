@@ -77,7 +77,9 @@ class DocContext:
     def year_clues(self, item: Item, position: int) -> dates.YearClues:
         """Return the year clues for a year-less date at ``position`` in an item."""
         item_year = None
-        for hit in dates.find_dates(item.text[:position]):
+        for hit in self.dates(item):
+            if hit.end > position:
+                break
             if hit.year is not None and hit.day is not None:
                 item_year = hit.year
         url_year = None

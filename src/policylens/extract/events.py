@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from policylens.extract import dates
 from policylens.extract.context import DocContext, sentence_start
 from policylens.model import Event, Item, ItemDate, TopicTag
 
@@ -30,7 +29,7 @@ def extract_events(item: Item, ctx: DocContext) -> Iterator[Event]:
         seen.add(name)
         floor = sentence_start(text, start)
         sentence = text[floor : text.find("。", end) + 1 or len(text)]
-        hits = [h for h in dates.find_dates(text[floor:end]) if h.day]
+        hits = [h for h in ctx.dates(item) if h.day and floor <= h.start and h.end <= end]
         if not hits:
             hits = [h for h in ctx.dates(item) if h.day][:1]
         organizer = ORGANIZER.search(sentence)
@@ -65,22 +64,9 @@ def extract_item_date(item: Item, ctx: DocContext) -> Iterator[ItemDate]:
     if item.kind not in NEWS_KINDS:
         return
     body_start = len(item.title) if item.text.startswith(item.title) else 0
-    hits = [h for h in dates.find_dates(item.text[body_start:]) if h.day]
-    if not hits:
+    hit = next((h for h in ctx.dates(item) if h.day and h.start >= body_start), None)
+    if hit is None:
         return
-    hit = hits[0]
-    value = ctx.resolve_date(
-        item,
-        dates.DateHit(
-            hit.start + body_start,
-            hit.end + body_start,
-            hit.surface,
-            hit.year,
-            hit.month,
-            hit.day,
-            hit.relative,
-        ),
-    )
+    value = ctx.resolve_date(item, hit)
     if value is not None:
-        start = hit.start + body_start
-        yield ItemDate(value, ctx.prov(item, start, hit.end + body_start, "item_date.v1"))
+        yield ItemDate(value, ctx.prov(item, hit.start, hit.end, "item_date.v1"))

@@ -137,7 +137,7 @@ def place_of(
 def _date_before(item: Item, start: int, ctx: DocContext) -> DateValue | None:
     """Return the last date written in the sentence before a title, else the item's first date."""
     floor = sentence_start(item.text, start)
-    hits = [h for h in dates.find_dates(item.text[:start]) if h.start >= floor]
+    hits = [h for h in ctx.dates(item) if floor <= h.start and h.end <= start]
     if not hits and item.kind in ("digest_entry", "article"):
         hits = [h for h in ctx.dates(item) if h.day][:1]
     return ctx.resolve_date(item, hits[-1]) if hits else None
