@@ -121,3 +121,10 @@ def test_fuzz_arbitrary_bytes(data, suffix, tmp_path):
     path = tmp_path / f"x{suffix}"
     path.write_bytes(data)
     run_one(path)
+
+
+def test_issue_fuzz_pdf_tounicode_code_length(tmp_path):
+    # Found by the 10,000-input run: pypdf raised LimitReachedError past our handler.
+    path = FIXTURES / "fuzz" / "tounicode_code_length.pdf"
+    with pytest.raises(IngestError, match="not a readable PDF"):
+        load(Source(str(path)), load_settings(env={}))
