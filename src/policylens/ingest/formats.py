@@ -124,13 +124,16 @@ def extract_html(data: bytes) -> Extracted:
     import trafilatura
 
     html, encoding = decode_html(data)
-    result = trafilatura.bare_extraction(
-        html,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        favor_recall=True,
-    )
+    try:
+        result = trafilatura.bare_extraction(
+            html,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            favor_recall=True,
+        )
+    except Exception as exc:  # hostile markup can make the HTML parser raise anything
+        raise FormatError(f"not a readable HTML page ({type(exc).__name__}: {exc})") from exc
     if result is None or not (result.text or "").strip():
         raise FormatError("no main text found in the HTML page")
     return Extracted(result.text, encoding, result.title or None, result.date or None)
@@ -147,7 +150,7 @@ def decode_html(data: bytes) -> tuple[str, str]:
         name = declared.strip().decode("ascii", "ignore").strip(" >/")
         try:
             codecs.lookup(name)
-        except LookupError:
+        except (LookupError, ValueError):  # unknown name, or one with a NUL in it
             break
         try:
             return data.decode(name), name
