@@ -64,21 +64,34 @@ def sniff_format(data: bytes) -> str | None:
 
 def decode_text(data: bytes) -> tuple[str, str]:
     """Return ``(text, encoding)`` of plain-text bytes; raise FormatError if they are not text."""
+    text, encoding = _decode(data)
+    return _without_nuls(text), encoding
+
+
+def _without_nuls(text: str) -> str:
+    """Return text without stray NUL characters; many of them mean the bytes are binary."""
+    nuls = text.count("\x00")
+    if nuls > len(text) // 100:
+        raise FormatError("binary data, not text")
+    # A stray NUL carries nothing, and PostgreSQL cannot store one.
+    return text.replace("\x00", "") if nuls else text
+
+
+def _decode(data: bytes) -> tuple[str, str]:
     for bom, name in (
         (codecs.BOM_UTF8, "utf_8_sig"),
         (codecs.BOM_UTF16_LE, "utf_16"),
         (codecs.BOM_UTF16_BE, "utf_16"),
     ):
         if data.startswith(bom):
-            return data.decode(name), name
+            try:
+                return data.decode(name), name
+            except UnicodeDecodeError:
+                break  # a damaged file behind a BOM: let detection decide
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8"), "utf_8"
     except UnicodeDecodeError:
         pass
-    else:
-        if "\x00" in text:
-            raise FormatError("binary data, not text")
-        return text, "utf_8"
     if _looks_utf16(data):
         # Chinese UTF-16 has few NUL bytes, so decode both byte orders strictly and
         # keep one only if it reads as ordinary text; other encodings' bytes decoded
