@@ -133,8 +133,10 @@ def test_issue_fuzz_pdf_tounicode_code_length(tmp_path):
 def test_issue_fuzz_html_charset_with_nul(tmp_path):
     # Found by the 10,000-input run: codecs.lookup("utf-\x008") raises ValueError, not LookupError.
     path = tmp_path / "page.html"
-    path.write_bytes('<html><head><meta charset="UTF-\x008"></head><body><article>'
-                     "<p>2023年9月22日，重庆市经信委印发《重庆市元宇宙产业发展行动计划》。</p>"
-                     "</article></body></html>".encode())
+    path.write_bytes(
+        '<html><head><meta charset="UTF-\x008"></head><body><article>'
+        "<p>2023年9月22日，重庆市经信委印发《重庆市元宇宙产业发展行动计划》。</p>"
+        "</article></body></html>".encode()
+    )
     raw = load(Source(str(path)), load_settings(env={}))
     assert "重庆市经信委" in raw.raw_text
