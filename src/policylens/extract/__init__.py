@@ -11,7 +11,12 @@ from collections.abc import Callable, Iterable
 from policylens.extract.context import DocContext
 from policylens.extract.events import extract_events, extract_item_date, extract_topics
 from policylens.extract.money import extract_deals, extract_funding
-from policylens.extract.policies import consolidate, extract_policies, normalize_title
+from policylens.extract.policies import (
+    complete_main_policy,
+    consolidate,
+    extract_policies,
+    normalize_title,
+)
 from policylens.extract.targets import extract_targets
 from policylens.model import Document, Fact, Item, Place, PolicyMention
 from policylens.resources import Resources
@@ -52,6 +57,7 @@ def extract_document(document: Document, res: Resources) -> tuple[Fact, ...]:
     ctx = DocContext.build(document, res)
     items = [item for item in document.items if item.kind not in SKIPPED_KINDS]
     mentions = consolidate([m for item in items for m in extract_policies(item, ctx)])
+    mentions = complete_main_policy(mentions, document, ctx)
     plan_policies = {m.normalized_title: m for m in mentions}
     facts: list[Fact] = list(mentions)
     for item in items:

@@ -11,7 +11,7 @@ from policylens.extract import dates
 from policylens.extract.context import DocContext, sentence_start
 from policylens.extract.numbers import to_number
 from policylens.gazetteer import NATION
-from policylens.model import DateValue, Item, Place, PolicyMention
+from policylens.model import DateValue, Document, Item, Place, PolicyMention
 
 TITLE = re.compile(r"《([^《》\n]{2,120})》")
 DOC_NUMBER = re.compile(
@@ -26,9 +26,13 @@ ISSUE_VERB = re.compile(
     r"(?:印发了?|发布了?|出台了?|公布了?|制定了?|制订了?|颁布了?|下发了?|推出了?|审议通过了?|就)"
     r"的?\s*(?:关于印发)?\s*$"
 )
+# 落实工业和信息化部等五部门《…》: the departments named without a verb
+DEPARTMENTS_BEFORE = re.compile(
+    r"等\s*(?P<count>\d+|[一二三四五六七八九十]+)\s*(?:个)?部门\s*(?:联合)?\s*(?:印发|发布)?的?\s*$"
+)
 ISSUER_SPLIT = re.compile(r"[、，,\s]+|(?<=[厅局委办部])和(?=[\u4e00-\u9fff]{2})")
 ISSUER_NOISE = re.compile(
-    r"^(?:近日|日前|此前|今年|去年|同时|其中|据悉|围绕|落实|根据|按照|贯彻|依据)+|(?:官网|网站|网)$"
+    r"^(?:近日|日前|此前|今年|去年|同时|其中|据悉|围绕|为|落实|根据|按照|贯彻|依据)+|(?:官网|网站|网)$"
 )
 DASHES = str.maketrans({"—": "-", "–": "-", "－": "-", "~": "-", "～": "-", "（": "(", "）": ")"})
 
@@ -72,7 +76,7 @@ def _is_issuer(part: str, ctx: DocContext) -> bool:
 
 def issuers_before(prefix: str, ctx: DocContext) -> tuple[tuple[str, ...], int | None]:
     """Return the bodies named as subject of 印发/发布 just before a title, and 等N部门."""
-    verb = ISSUE_VERB.search(prefix)
+    verb = ISSUE_VERB.search(prefix) or DEPARTMENTS_BEFORE.search(prefix)
     if verb is None:
         led = LED_BY.search(prefix)
         if led and ctx.res.is_agency(led.group("who").strip()):
@@ -246,3 +250,57 @@ def consolidate(mentions: list[PolicyMention]) -> list[PolicyMention]:
         known = best.get(mention.normalized_title)
         best[mention.normalized_title] = mention if known is None else _fill(known, mention)
     return [_fill(m, best[m.normalized_title]) for m in mentions]
+
+
+COVER_KINDS = ("front_matter", "notice", "article")
+
+
+def main_titles(document: Document, t2s: object) -> set[str]:
+    """Return the normalized titles of the policy a document carries: its plan, notice or title."""
+    titles: set[str] = set()
+    for item in document.items:
+        if item.kind == "plan_section" and item.path:
+            titles.add(normalize_title(re.sub(r"^附件?\d*[：:]", "", item.path[0]), t2s))
+        if item.kind == "notice":
+            titles.update(normalize_title(m.group(1), t2s) for m in TITLE.finditer(item.title))
+    if document.raw.title:
+        titles.update(normalize_title(m.group(1), t2s) for m in TITLE.finditer(document.raw.title))
+    return titles
+
+
+def cover_details(document: Document, ctx: DocContext) -> tuple[str | None, tuple[str, ...]]:
+    """Return the document number and the signing bodies printed on a document's cover."""
+    number: str | None = None
+    signers: tuple[str, ...] = ()
+    for item in document.items:
+        if item.kind not in COVER_KINDS:
+            continue
+        found = DOC_NUMBER.search(item.text)
+        number = number or (found.group(0) if found else None)
+        signers = signers or signature_issuers(item, ctx)
+    return number, signers
+
+
+def complete_main_policy(
+    mentions: list[PolicyMention], document: Document, ctx: DocContext
+) -> list[PolicyMention]:
+    """Return mentions where the document's own policy takes the number and signers of its cover.
+
+    A notice or a government page prints 沪府办发〔2022〕14号 and the issuing office on lines
+    of their own, away from the title in 《》.
+    """
+    titles = main_titles(document, ctx.res.t2s)
+    number, signers = cover_details(document, ctx)
+    out = []
+    for mention in mentions:
+        if title_core(mention.normalized_title) in {title_core(t) for t in titles}:
+            fallback = mention.place
+            mention = replace(
+                mention,
+                doc_number=mention.doc_number or number,
+                issuers=mention.issuers or signers,
+                issuer_places=mention.issuer_places
+                or tuple(issuer_place(s, ctx, fallback) for s in signers),
+            )
+        out.append(mention)
+    return out
