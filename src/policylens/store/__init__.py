@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session, selectinload
 from policylens.errors import NotFoundError, StoreError
 from policylens.model import Document
 from policylens.search.index import index_document, index_facets
+from policylens.store import migrate
 from policylens.store.facts import FactRecord, fact_record, fact_row, rebuild_document
 from policylens.store.schema import (
     SCHEMA_VERSION,
-    Base,
     DocumentRow,
     FactRow,
     ItemRow,
@@ -129,8 +129,8 @@ def open_engine(url: str) -> Engine:
             _create_schema(engine)
             return engine
         except (OperationalError, IntegrityError, ProgrammingError) as exc:
-            # Two processes creating the schema of an empty database at once: the
-            # loser finds the tables half made; once the winner is done, it is all there.
+            # Two processes migrating an empty database at once: the loser finds the
+            # tables half made; once the winner is done, it is all there.
             if attempt + 1 < SCHEMA_ATTEMPTS and "exist" in str(exc.orig).lower():
                 time.sleep(0.2 * (attempt + 1))
                 continue
@@ -146,7 +146,7 @@ def _create_schema(engine: Engine) -> None:
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
-        Base.metadata.create_all(connection)
+        migrate.upgrade(connection)
     ensure_search_schema(engine)
     with Session(engine) as session, session.begin():
         if session.get(SchemaInfo, SCHEMA_VERSION) is None:
