@@ -16,6 +16,13 @@ from policylens.store.migrate import alembic_config, head_revision
 from policylens.store.schema import Base
 
 
+LEGACY_DOCUMENT = (
+    "INSERT INTO documents (sha256, source, format, encoding, title, published, size,"
+    " ingested_at, raw_text, clean_text, offset_runs, page_metadata) VALUES ('a', 'old.txt',"
+    " 'txt', 'utf_8', 't', NULL, 3, '2023-01-01 00:00:00', 'abc', 'abc', '[[0, 0, 3]]', '[]')"
+)
+
+
 def revision_of(url):
     engine = create_engine(url)
     with engine.connect() as connection:
@@ -44,13 +51,7 @@ def test_migrations_upgrade_from_the_previous_schema_keeps_data(db_url):
     engine = create_engine(db_url)
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), "0001")  # documents, items, links only
-        connection.execute(
-            text(
-                "INSERT INTO documents (sha256, source, format, encoding, title, published, size, "
-                "ingested_at, raw_text, clean_text, offset_runs, page_metadata) VALUES ('a', 'old.txt', "
-                "'txt', 'utf_8', 't', NULL, 3, '2023-01-01 00:00:00', 'abc', 'abc', '[[0, 0, 3]]', '[]')"
-            )
-        )
+        connection.execute(text(LEGACY_DOCUMENT))
     engine.dispose()
     assert [d.source for d in api.documents(db_url)] == ["old.txt"]  # opening upgrades
     assert revision_of(db_url) == head_revision()
