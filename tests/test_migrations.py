@@ -15,7 +15,6 @@ from policylens.store import Store
 from policylens.store.migrate import alembic_config, head_revision
 from policylens.store.schema import Base
 
-
 LEGACY_DOCUMENT = (
     "INSERT INTO documents (sha256, source, format, encoding, title, published, size,"
     " ingested_at, raw_text, clean_text, offset_runs, page_metadata) VALUES ('a', 'old.txt',"
