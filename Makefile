@@ -20,6 +20,7 @@ demo: $(STAMP)
 	$(BIN)/policylens items --doc 000 --limit 5
 	$(BIN)/policylens items --doc 003 --kind plan_section --limit 8
 	@echo "Next: $(BIN)/policylens show 003   ·   $(BIN)/policylens items --help"
+	@echo "Web UI: run \`$(BIN)/policylens serve\` and open http://127.0.0.1:8000/"
 
 ## test: set up and run the test suite
 test: $(STAMP)

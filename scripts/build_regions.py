@@ -15,7 +15,12 @@ import zipfile
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "src" / "policylens" / "data" / "regions.tsv"
-MUNICIPALITIES = {"11", "12", "31", "50"}  # 北京 天津 上海 重庆: their districts sit under the province
+MUNICIPALITIES = {
+    "11",
+    "12",
+    "31",
+    "50",
+}  # 北京 天津 上海 重庆: their districts sit under the province
 PROVINCE_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "省", "市")
 CITY_SUFFIXES = ("地区", "自治州", "盟", "市")
 
@@ -33,7 +38,9 @@ def main(wheel: str) -> None:
     with zipfile.ZipFile(wheel) as archive:
         text = archive.read("cpca/resources/adcodes.csv").decode("utf-8")
     rows = sorted(csv.DictReader(io.StringIO(text)), key=lambda r: r["adcode"])
-    out = ["# code\tname\tlevel\tparent\tshort  (from cpca 0.5.5 adcodes.csv, MIT; built by scripts/build_regions.py)"]
+    out = [
+        "# code\tname\tlevel\tparent\tshort  (from cpca 0.5.5 adcodes.csv, MIT; built by scripts/build_regions.py)"
+    ]
     for row in rows:
         code = row["adcode"][:6]
         if code.endswith("0000"):

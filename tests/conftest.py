@@ -66,3 +66,20 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'kb.db'}"
     return request.getfixturevalue("pg_url")
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Return Debian's chromium for browser tests; skip without it (fail under CI)."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    message = (
+        "browser tests need Chromium: install it (Debian: apt-get install chromium "
+        "chromium-driver); Playwright drives it, no browser download is needed"
+    )
+    if os.environ.get(REQUIRE_SERVICES_VARIABLE):
+        pytest.fail(message)
+    pytest.skip(message)

@@ -115,6 +115,8 @@ def ingest(
             report.results.append(result)
             if on_result is not None:
                 on_result(result)
+        if report.count("stored"):
+            _link_after_change(store, settings)
     return report
 
 
@@ -170,4 +172,326 @@ def reextract(db: str | None = None, on_document: Callable[[str, int], None] | N
             count += 1
             if on_document is not None:
                 on_document(source, found)
+        _link_after_change(store, load_settings(db_url=db), res, items_changed=False)
     return count
+
+
+# --- Reports and exchange: compare, timeline, export, import (report/, exchange.py) ---
+# Imported here, not at the top, so this section stays one appended block.
+from pathlib import Path  # noqa: E402
+from typing import IO  # noqa: E402
+
+from policylens import exchange  # noqa: E402
+from policylens.errors import ExchangeError  # noqa: E402
+from policylens.report.charts import CjkFont, bar_chart  # noqa: E402
+from policylens.report.compare import (  # noqa: E402
+    CompareQuery,
+    Figure,
+    compare_figures,
+    comparison_title,
+    metric_label,
+)
+from policylens.report.timeline import (  # noqa: E402
+    TimelineEntry,
+    TimelineQuery,
+    build_timeline,
+    resolve_topic,
+    topic_items,
+)
+
+
+def compare(
+    metric: str = "industry_scale",
+    db: str | None = None,
+    sector: str | None = None,
+    year: int | None = None,
+    level: str | None = None,
+) -> list[Figure]:
+    """Return each region's figures for a target metric, largest first, conflicts together."""
+    query = CompareQuery(metric, sector, year, level)
+    with open_store(db) as store:
+        return compare_figures(store.facts(kind="target"), store.facts(kind="policy"), query)
+
+
+def compare_chart(
+    path: Path,
+    metric: str = "industry_scale",
+    db: str | None = None,
+    sector: str | None = None,
+    year: int | None = None,
+    level: str | None = None,
+    fmt: str | None = None,
+) -> CjkFont:
+    """Draw the comparison as a PNG or SVG bar chart (format from ``fmt`` or the suffix).
+
+    Returns the font used; raises MissingFontError, drawing nothing, without a CJK font.
+    """
+    figures = compare(metric, db, sector, year, level)
+    title = comparison_title(
+        CompareQuery(metric, sector, year, level), metric_label(metric, load_resources().metrics)
+    )
+    return bar_chart(figures, path, title, fmt or path.suffix.lstrip(".").lower())
+
+
+def timeline(
+    db: str | None = None,
+    topic: str | None = None,
+    region: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+) -> list[TimelineEntry]:
+    """Return dated policies and events in order, each with its sources.
+
+    ``topic`` is a taxonomy topic or one of its words (metaverse, 元宇宙); ``region``
+    includes the places under it (上海 → 上海市黄浦区).
+    """
+    wanted = resolve_topic(topic, load_resources().topics) if topic else None
+    query = TimelineQuery(wanted, region, date_from, date_to)
+    with open_store(db) as store:
+        records = store.facts(kind="policy") + store.facts(kind="event")
+        tagged = topic_items(store.facts(kind="topic"), wanted) if wanted else None
+    return build_timeline(records, query, tagged)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSummary:
+    """What an export wrote: rows per table, and cells cut to fit Excel (XLSX only)."""
+
+    rows: dict[str, int]
+    cut_cells: int = 0
+
+
+def export(output: Path | IO[str], fmt: str = "jsonl", db: str | None = None) -> ExportSummary:
+    """Export every table: JSONL to a file or stream, CSV into a folder, XLSX to a file."""
+    if fmt not in exchange.EXPORT_FORMATS:
+        raise ExchangeError(f"export format must be jsonl, csv or xlsx, not {fmt!r}")
+    with open_store(db) as store:
+        if fmt == "jsonl" and not isinstance(output, Path):
+            return ExportSummary(exchange.export_jsonl(store.engine, output))
+        assert isinstance(output, Path), "csv and xlsx are written to a path"
+        if fmt == "jsonl":
+            with output.open("w", encoding="utf-8") as stream:
+                return ExportSummary(exchange.export_jsonl(store.engine, stream))
+        if fmt == "csv":
+            return ExportSummary(exchange.export_csv(store.engine, output))
+        return ExportSummary(*exchange.export_xlsx(store.engine, output))
+
+
+def import_jsonl(source: Path | IO[str], db: str | None = None) -> dict[str, int]:
+    """Load a JSONL export into an empty knowledge base, in one transaction; return row counts."""
+    with open_store(db) as store:
+        if isinstance(source, Path):
+            with source.open(encoding="utf-8") as lines:
+                return exchange.import_jsonl(store.engine, lines)
+        return exchange.import_jsonl(store.engine, source)
+
+
+# --- Linking: duplicate stories, policies and user corrections (link/) ---
+# Imported here, not at the top, so this section stays one appended block.
+from policylens import link as linking  # noqa: E402
+from policylens.link import (  # noqa: E402
+    DuplicateCluster,
+    LinkSummary,
+    PolicyDetail,
+    PolicySummary,
+)
+from policylens.resources import Resources  # noqa: E402
+
+
+def _link_after_change(
+    store: Store, settings: Settings, res: Resources | None = None, items_changed: bool = True
+) -> LinkSummary:
+    """Link the whole store again (after ingest or reextract) in one transaction; return counts."""
+    return linking.link_store(store, settings, res, items_changed=items_changed)
+
+
+def link(db: str | None = None) -> LinkSummary:
+    """Find duplicate items and resolve policies again over the whole store; return counts."""
+    settings = load_settings(db_url=db)
+    with open_store(settings=settings) as store:
+        return linking.link_store(store, settings)
+
+
+def policies(
+    db: str | None = None, region: str | None = None, contains: str | None = None
+) -> list[PolicySummary]:
+    """Return linked policies, the most widely mentioned first (filter: region, title text)."""
+    with open_store(db) as store:
+        return linking.policies(store, region, contains)
+
+
+def policy(policy_id: int, db: str | None = None) -> PolicyDetail:
+    """Return one policy with all its mentions, targets and sources."""
+    with open_store(db) as store:
+        return linking.policy(store, policy_id)
+
+
+def merge_policies(policy_ids: list[int], db: str | None = None) -> PolicyDetail:
+    """Record that these policies are one (kept across reextract); return the merged policy."""
+    settings = load_settings(db_url=db)
+    with open_store(settings=settings) as store:
+        return linking.merge(store, policy_ids, settings)
+
+
+def split_policy(policy_id: int, fact_ids: list[int], db: str | None = None) -> PolicyDetail:
+    """Record that these mentions are not this policy's (kept across reextract); return theirs."""
+    settings = load_settings(db_url=db)
+    with open_store(settings=settings) as store:
+        return linking.split(store, policy_id, fact_ids, settings)
+
+
+def duplicates(db: str | None = None) -> list[DuplicateCluster]:
+    """Return the clusters of near-duplicate items, each member with its own source."""
+    with open_store(db) as store:
+        return linking.duplicates(store)
+
+
+# --- Search: ranked, faceted search over items (search/) ---
+# Imported here, not at the top, so this section stays one appended block.
+from collections.abc import Sequence  # noqa: E402
+from dataclasses import replace as _replace  # noqa: E402
+
+from policylens.search.index import reindex as _reindex_search  # noqa: E402
+from policylens.search.query import SearchPage, SearchRequest, index_status, run_search  # noqa: E402
+from policylens.search.tokens import simplified  # noqa: E402
+
+FilterValues = str | Sequence[str] | None
+
+
+def _values(value: FilterValues) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def search(
+    query: str = "",
+    db: str | None = None,
+    region: FilterValues = None,
+    level: FilterValues = None,
+    kind: FilterValues = None,
+    topic: FilterValues = None,
+    fact_type: FilterValues = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    document: str | None = None,
+    limit: int = 10,
+    offset: int = 0,
+) -> SearchPage:
+    """Return ranked items holding every word of ``query``, with facet counts over all matches.
+
+    Filters take one value or several (any of them): ``region`` a place name part or code
+    (a province includes its cities), ``kind`` an item or policy kind, ``topic`` a topic or
+    one of its words. ``page.unindexed`` > 0 on an empty result means: run ``reindex``.
+    """
+    request = SearchRequest(
+        simplified(query),
+        _values(region),
+        _values(level),
+        _values(kind),
+        _values(topic),
+        _values(fact_type),
+        date_from,
+        date_to,
+        None,
+        limit,
+        offset,
+    )
+    with open_store(db) as store:
+        if document is not None:
+            request = _replace(request, document_id=store.resolve(document))
+        page = run_search(store.engine, request)
+        if page.total == 0:
+            items, indexed = index_status(store.engine)
+            page = _replace(page, unindexed=items - indexed)
+        return page
+
+
+def reindex(db: str | None = None, on_document: Callable[[str, int], None] | None = None) -> int:
+    """Rebuild the search index of every stored document; return how many were indexed."""
+    count = 0
+    with open_store(db) as store:
+        for source, items in _reindex_search(store.engine):
+            count += 1
+            if on_document is not None:
+                on_document(source, items)
+    return count
+
+
+# --- Briefs: weekly brief, newsletter and roundup (brief/) ---
+# Imported here, not at the top, so this section stays one appended block.
+from policylens.brief import FORMATS as BRIEF_FORMATS  # noqa: E402
+from policylens.brief import (  # noqa: E402
+    Brief,
+    BriefError,
+    BriefQuery,
+    Knowledge,
+    build_brief,
+    load_brief_rules,
+)
+from policylens.brief.render_docx import render_docx  # noqa: E402
+from policylens.brief.render_html import render_html  # noqa: E402
+from policylens.brief.render_md import render_markdown  # noqa: E402
+
+
+def knowledge(db: str | None = None, res: Resources | None = None) -> Knowledge:
+    """Return a snapshot of the knowledge base: documents, items, facts, policies, clusters."""
+    res = res or load_resources()
+    with open_store(db) as store:
+        return Knowledge(
+            documents=tuple(store.documents()),
+            items=tuple(store.items()),
+            facts=tuple(store.facts()),
+            policies=tuple(linking.policy(store, p.id) for p in linking.policies(store)),
+            clusters=tuple(linking.duplicates(store)),
+            topic_names=res.topics,
+            metric_names=res.metrics,
+        )
+
+
+def _topic_list(topics: FilterValues) -> tuple[str, ...]:
+    """Return topics given as one comma-separated string or a sequence, split and trimmed."""
+    return tuple(t.strip() for value in _values(topics) for t in value.split(",") if t.strip())
+
+
+def brief(
+    date_from: str,
+    date_to: str,
+    style: str = "weekly",
+    topics: FilterValues = None,
+    region: str | None = None,
+    db: str | None = None,
+    kb: Knowledge | None = None,
+) -> Brief:
+    """Return a brief of the period (YYYY-MM-DD, inclusive): weekly, newsletter or roundup.
+
+    ``topics`` are taxonomy topics or their words (metaverse, 区块链), ``region`` a place
+    name part (四川 includes 成都). Pass ``kb`` (from ``knowledge()``) to write several
+    briefs from one snapshot.
+    """
+    res = load_resources()
+    wanted = tuple(dict.fromkeys(resolve_topic(t, res.topics) for t in _topic_list(topics)))
+    query = BriefQuery(date_from, date_to, style, wanted, region or None)
+    return build_brief(kb or knowledge(db, res), query, load_brief_rules())
+
+
+def render_brief(written: Brief, fmt: str = "md", explain: bool = False) -> str | bytes:
+    """Return a brief as Markdown or HTML text, or DOCX bytes; ``explain`` adds its evidence."""
+    if fmt == "md":
+        return render_markdown(written, explain)
+    if fmt == "html":
+        return render_html(written, explain)
+    if fmt == "docx":
+        return render_docx(written, explain)
+    raise BriefError(f"brief format must be one of {', '.join(BRIEF_FORMATS)}, not {fmt!r}")
+
+
+def write_brief(written: Brief, path: Path, fmt: str | None = None, explain: bool = False) -> str:
+    """Write a brief to ``path`` (format from ``fmt`` or the suffix); return the format used."""
+    fmt = fmt or path.suffix.lstrip(".").lower() or "md"
+    rendered = render_brief(written, fmt, explain)
+    if isinstance(rendered, bytes):
+        path.write_bytes(rendered)
+    else:
+        path.write_text(rendered, encoding="utf-8")
+    return fmt

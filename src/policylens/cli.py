@@ -423,9 +423,9 @@ def bench(
 
 def _register_command_groups() -> None:
     # Command groups live in their own modules (commands/*.py); each adds its commands here.
-    from policylens.commands import link, report, search
+    from policylens.commands import brief, link, report, search, serve
 
-    for group in (link, report, search):
+    for group in (link, report, search, serve, brief):
         group.register(app)
 
 

@@ -20,6 +20,8 @@ class Settings:
     http_timeout_s: float = 20.0
     include: tuple[str, ...] = DEFAULT_INCLUDE
     exclude: tuple[str, ...] = ()
+    duplicate_threshold: float = 0.6
+    policy_match_threshold: float = 0.9
 
 
 SETTINGS_HELP: dict[str, tuple[str, str]] = {
@@ -29,6 +31,16 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
     "http_timeout_s": ("POLICYLENS_HTTP_TIMEOUT", "Seconds to wait for a URL to answer."),
     "include": ("POLICYLENS_INCLUDE", "Comma-separated globs of files taken from folders."),
     "exclude": ("POLICYLENS_EXCLUDE", "Comma-separated globs of files skipped in folders."),
+    "duplicate_threshold": (
+        "POLICYLENS_DUPLICATE_THRESHOLD",
+        "Share (0-1) of the shorter item's character shingles found in another item for the "
+        "two to be near-duplicates (one story).",
+    ),
+    "policy_match_threshold": (
+        "POLICYLENS_POLICY_MATCH_THRESHOLD",
+        "Title similarity (0-1) above which two mentions of the same region, kind and period "
+        "are linked as one policy.",
+    ),
 }
 
 

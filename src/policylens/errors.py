@@ -22,3 +22,19 @@ class StoreError(PolicyLensError):
 
 class NotFoundError(PolicyLensError):
     """A document or item asked for by id or name does not exist (or is ambiguous)."""
+
+
+class MissingFontError(PolicyLensError):
+    """A chart needs a font with Chinese glyphs and none is installed (the message says which)."""
+
+
+class ExchangeError(PolicyLensError):
+    """An export could not be written or an import file could not be loaded (and nothing was)."""
+
+
+class CorrectionError(PolicyLensError):
+    """A merge or split of policies cannot be done as asked (the message says why)."""
+
+
+class SearchError(PolicyLensError):
+    """A search cannot be run as asked: an empty query, a bad date or page (the message says)."""

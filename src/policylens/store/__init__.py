@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from policylens.errors import NotFoundError, StoreError
 from policylens.model import Document
-from policylens.search.index import index_document, index_facets
+from policylens.search import index as search_index  # a module: no cycle on first import
 from policylens.store import migrate
 from policylens.store.facts import FactRecord, fact_record, fact_row, rebuild_document
 from policylens.store.schema import (
@@ -103,12 +103,22 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers and one writer work at once, and a second ingest waits for the
     # writer's lock instead of failing; a killed process never leaves half a document.
+    # pysqlite commits DDL on its own; taking BEGIN into our hands makes a migration
+    # all-or-nothing, so a process killed mid-way leaves no half-made schema.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _begin_sqlite(connection: Any) -> None:
+    # A transaction that reads before it writes (a migration) takes the write lock first:
+    # two deferred ones that both read would deadlock, and SQLite would not wait.
+    immediate = connection.get_execution_options().get("sqlite_immediate", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def open_engine(url: str) -> Engine:
@@ -124,6 +134,7 @@ def open_engine(url: str) -> Engine:
         ) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
     for attempt in range(SCHEMA_ATTEMPTS):
         try:
             _create_schema(engine)
@@ -143,7 +154,10 @@ SCHEMA_LOCK = 7_311_000  # PostgreSQL advisory lock key held while the schema is
 
 
 def _create_schema(engine: Engine) -> None:
-    with engine.begin() as connection:
+    with (
+        engine.connect().execution_options(sqlite_immediate=True) as connection,
+        connection.begin(),
+    ):
         if engine.dialect.name == "postgresql":
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
         migrate.upgrade(connection)
@@ -180,7 +194,7 @@ class Store:
                 row = _document_row(document)
                 session.add(row)
                 session.flush()
-                index_document(session, row)
+                search_index.index_document(session, row)
                 return SaveResult(row.id, created=True, items=len(document.items))
         except OperationalError as exc:
             raise StoreError(f"write failed and was rolled back: {exc.orig}") from exc
@@ -346,7 +360,7 @@ class Store:
                 session.flush()
                 items = {item.idx: item for item in row.items}
                 row.facts.extend(fact_row(fact, items) for fact in facts)
-                index_facets(session, row)
+                search_index.index_facets(session, row)
                 source = row.source
             yield source, len(facts)
 

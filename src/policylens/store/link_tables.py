@@ -1,7 +1,142 @@
-"""Tables of the link stage (registered on the shared declarative Base)."""
+"""Tables of the link stage (registered on the shared declarative Base).
+
+Linking never deletes what extraction stored: these tables only point at facts and items.
+Fact ids change on ``policylens reextract``, so a policy link also records the mention's
+stable identity (document sha256 + normalized title), and user corrections are keyed by
+identities only.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
 from policylens.store.schema import Base
 
-__all__ = ["Base"]
+__all__ = [
+    "Base",
+    "ClusterMemberRow",
+    "CorrectionRow",
+    "ItemClusterRow",
+    "ItemSignatureRow",
+    "PolicyLinkRow",
+    "PolicyRow",
+]
+
+
+class PolicyRow(Base):
+    """One policy document, however many sources mention it, under whichever title."""
+
+    __tablename__ = "policies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)  # the representative mention's title as written
+    normalized_title: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str | None] = mapped_column(String(32))
+    region_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    region: Mapped[str | None] = mapped_column(Text)
+    level: Mapped[str | None] = mapped_column(String(16))
+    period_start: Mapped[int | None] = mapped_column(Integer)
+    period_end: Mapped[int | None] = mapped_column(Integer)
+    date: Mapped[str | None] = mapped_column(String(10))
+    doc_number: Mapped[str | None] = mapped_column(Text)
+    issuers: Mapped[list[Any]] = mapped_column(JSON)
+    mentions: Mapped[int] = mapped_column(Integer)
+    sources: Mapped[int] = mapped_column(Integer)
+    links: Mapped[list[PolicyLinkRow]] = relationship(
+        back_populates="policy", cascade="all, delete-orphan", order_by="PolicyLinkRow.id"
+    )
+
+
+class PolicyLinkRow(Base):
+    """A policy mention (fact) linked to its policy, with the score and reason of the link."""
+
+    __tablename__ = "policy_links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy_id: Mapped[int] = mapped_column(
+        ForeignKey("policies.id", ondelete="CASCADE"), index=True
+    )
+    # SET NULL, not CASCADE: after reextract the identity below still says which policy
+    # the mention belonged to, so re-linking keeps policy ids.
+    fact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("facts.id", ondelete="SET NULL"), unique=True
+    )
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    normalized_title: Mapped[str] = mapped_column(Text)
+    score: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(8))  # machine | user
+    policy: Mapped[PolicyRow] = relationship(back_populates="links")
+
+    __table_args__ = (Index("ix_policy_links_identity", "document_sha256", "normalized_title"),)
+
+
+class ItemClusterRow(Base):
+    """A story told by several near-duplicate items (within or across documents)."""
+
+    __tablename__ = "item_clusters"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)  # the first member's title
+    size: Mapped[int] = mapped_column(Integer)
+    documents: Mapped[int] = mapped_column(Integer)
+    members: Mapped[list[ClusterMemberRow]] = relationship(
+        back_populates="cluster", cascade="all, delete-orphan", order_by="ClusterMemberRow.id"
+    )
+
+
+class ClusterMemberRow(Base):
+    """An item in a duplicate cluster: its best match in the cluster and their similarity."""
+
+    __tablename__ = "cluster_members"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(
+        ForeignKey("item_clusters.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), unique=True)
+    matched_item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
+    score: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    cluster: Mapped[ItemClusterRow] = relationship(back_populates="members")
+
+
+class ItemSignatureRow(Base):
+    """An item's MinHash signature, kept so that linking hashes only new items."""
+
+    __tablename__ = "item_signatures"
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    scheme: Mapped[str] = mapped_column(String(64))  # shingle size, permutations, hash: all
+    shingles: Mapped[int] = mapped_column(Integer)  # 0: the item is not compared (too short …)
+    hashvalues: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CorrectionRow(Base):
+    """A user's decision on two policy mentions: same policy (merge) or not (split).
+
+    Keyed by stable identities (document sha256 + normalized title), never by fact or
+    policy ids, so it survives reextract, re-linking and new ingests; for a pair of
+    identities the latest decision wins.
+    """
+
+    __tablename__ = "corrections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action: Mapped[str] = mapped_column(String(8))  # merge | split
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    normalized_title: Mapped[str] = mapped_column(Text)
+    other_sha256: Mapped[str] = mapped_column(String(64))
+    other_title: Mapped[str] = mapped_column(Text)
+    command: Mapped[str] = mapped_column(Text)  # what the user ran, for the record
+    created_at: Mapped[datetime] = mapped_column(DateTime)

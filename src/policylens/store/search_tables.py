@@ -1,7 +1,84 @@
-"""Tables of the search stage (registered on the shared declarative Base)."""
+"""Tables of the search stage (registered on the shared declarative Base).
+
+- ``search_items``: one row per indexed item. On PostgreSQL ``terms`` and ``title_terms``
+  hold the search tokens of the item and of its title as ``tsvector`` values with GIN
+  indexes; on SQLite the tokens live in the FTS5 table ``search_fts`` (rowid =
+  ``search_items.id``, never reused thanks to AUTOINCREMENT, so a row left behind by a
+  deleted item can never point at a new one).
+- ``search_facets``: the facet values of each item (region and its ancestors, level, kinds,
+  topics, fact types, dates), one row per item and value, stored by item (on SQLite a WITHOUT
+  ROWID table), so the values of a set of items are read with one seek each.
+"""
 
 from __future__ import annotations
 
+from sqlalchemy import Engine, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+
 from policylens.store.schema import Base
 
-__all__ = ["Base"]
+__all__ = ["FTS_TABLE", "Base", "SearchFacetRow", "SearchItemRow", "ensure_search_schema"]
+
+FTS_TABLE = "search_fts"
+# Contentless (the item text is in ``items``), with positions so that a word's adjacent
+# bigrams can be asked for as a phrase. The ascii tokenizer splits on ASCII spaces and
+# punctuation only, so pre-made CJK bigrams stay whole.
+_FTS_DDL = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+    "title, body, content='', columnsize=0, tokenize='ascii')"
+)
+_TOKENS = Text().with_variant(TSVECTOR(), "postgresql")
+
+
+class SearchItemRow(Base):
+    """An indexed item; on PostgreSQL with its tokens as tsvectors."""
+
+    __tablename__ = "search_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), unique=True, index=True
+    )
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    terms: Mapped[str | None] = mapped_column(_TOKENS)
+    title_terms: Mapped[str | None] = mapped_column(_TOKENS)
+    # Copies of two facets that ranking reads for every candidate, one per line, so that
+    # scoring a pool is one query: its regions, and the words that tagged its topics.
+    regions: Mapped[str] = mapped_column(Text, default="")
+    topic_words: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        Index("ix_search_items_terms", "terms", postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
+        Index("ix_search_items_title_terms", "title_terms", postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
+        {"sqlite_autoincrement": True},
+    )
+
+
+class SearchFacetRow(Base):
+    """One facet value of an item: ``facet`` names the dimension, ``code`` a region's code."""
+
+    __tablename__ = "search_facets"
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    facet: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(6))
+
+    # Read by item only: with no index by facet, a planner cannot choose to scan every row
+    # of a facet and probe the matches (seconds on a large base) instead of the reverse.
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+def ensure_search_schema(engine: Engine) -> None:
+    """Create what ``create_all`` cannot: the SQLite FTS5 table (a no-op when it exists)."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.begin() as connection:
+        connection.execute(text(_FTS_DDL))

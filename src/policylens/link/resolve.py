@@ -1,0 +1,376 @@
+"""Policy resolution: mentions of one policy under variant titles become one Policy.
+
+Two mentions are one policy when nothing rules it out (region, kind family, period,
+draft or final, document number, a year in the title, and, for titles that carry no year
+or period, issue dates more than a year apart) and their title stems are alike (rapidfuzz
+ratio over the title without places, period, kind and function words). Clusters grow from
+the best pair down, and never over a pair that is ruled out or that a user split: so a
+mention without a period cannot bridge the 2022-2025 and the 2023-2025 plans of a city.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import combinations
+from typing import TypeVar
+
+import numpy as np
+from rapidfuzz import fuzz
+from rapidfuzz.process import cdist
+
+from policylens.extract.policies import title_core
+
+Identity = tuple[str, str]  # (document sha256, normalized title): survives reextract
+YEAR = re.compile(r"(20\d{2})\s*年?")
+FUNCTION_WORDS = re.compile(r"^(?:关于印发|关于)|的$")
+NOT_WORD = re.compile(r"[\W_]+")
+MAX_DATE_GAP_DAYS = 366
+K = TypeVar("K", bound=Hashable)
+
+
+@dataclass(frozen=True, slots=True)
+class MentionFact:
+    """A stored policy mention, as linking reads it."""
+
+    fact_id: int
+    document_id: int
+    sha256: str
+    title: str
+    normalized_title: str
+    kind: str | None
+    draft: bool
+    region_code: str | None
+    region: str | None
+    level: str | None
+    date: str | None
+    period: tuple[int, int] | None
+    doc_number: str | None
+    issuers: tuple[str, ...]
+
+    @property
+    def identity(self) -> Identity:
+        """Return the stable identity: document sha256 and normalized title."""
+        return (self.sha256, self.normalized_title)
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """The mentions of one title in one document (one identity), compared as one."""
+
+    identity: Identity
+    facts: tuple[MentionFact, ...]
+    stem: str  # the title without places …: compared when both regions are known
+    placed_stem: str  # the same with its places: compared when a region is unknown
+    family: str | None
+    title_years: frozenset[int]  # every year written in the title, its period's included
+
+    @property
+    def first(self) -> MentionFact:
+        """Return the node's first mention."""
+        return self.facts[0]
+
+    def value(self, name: str) -> object:
+        """Return the first non-empty value of a mention field among the node's mentions."""
+        return next((getattr(f, name) for f in self.facts if getattr(f, name)), None)
+
+    @property
+    def dates(self) -> list[str]:
+        """Return the dates of the node's mentions, sorted."""
+        return sorted({f.date for f in self.facts if f.date})
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """Why two nodes are one policy: a score in 0..1 and the reason, by machine or user."""
+
+    a: int
+    b: int
+    score: float
+    reason: str
+    decided_by: str = "machine"
+
+
+@dataclass(slots=True)
+class Cluster:
+    """Node indexes of one policy, each with the edge that links it (None for a lone node)."""
+
+    nodes: list[int]
+    links: dict[int, Edge | None] = field(default_factory=dict)
+
+
+def family_of(kind: str | None, families: dict[str, str]) -> str | None:
+    """Return the kind family of a policy kind (the kind itself when in no family)."""
+    if kind is None:
+        return None
+    return families.get(kind, kind)
+
+
+def title_stem(normalized_title: str, kind: str | None, strip_places: Callable[[str], str]) -> str:
+    """Return what names a policy in its title: no places, years, period, kind or 关于…的.
+
+    成都市元宇宙产业发展行动方案(2022-2025年) → 元宇宙产业发展.
+    """
+    core = title_core(normalized_title)
+    if kind and core.endswith(kind):
+        core = core[: -len(kind)]
+    core = YEAR.sub("", strip_places(core))
+    core = FUNCTION_WORDS.sub("", core)
+    return NOT_WORD.sub("", core)
+
+
+def _keep(text: str) -> str:
+    return text
+
+
+def build_nodes(
+    mentions: Iterable[MentionFact],
+    families: dict[str, str],
+    strip_places: Callable[[str], str],
+) -> list[Node]:
+    """Return one node per identity, in order of first fact id."""
+    grouped: dict[Identity, list[MentionFact]] = {}
+    for mention in sorted(mentions, key=lambda m: m.fact_id):
+        grouped.setdefault(mention.identity, []).append(mention)
+    nodes = []
+    for identity, facts in grouped.items():
+        kind = next((f.kind for f in facts if f.kind), None)
+        nodes.append(
+            Node(
+                identity=identity,
+                facts=tuple(facts),
+                stem=title_stem(identity[1], kind, strip_places),
+                placed_stem=title_stem(identity[1], kind, _keep),
+                family=family_of(kind, families),
+                title_years=frozenset(int(y) for y in YEAR.findall(identity[1])),
+            )
+        )
+    return nodes
+
+
+def _days_apart(a: str, b: str) -> int:
+    def parse(value: str) -> date:
+        return date.fromisoformat(value if len(value) == 10 else f"{value[:7]}-01")
+
+    return abs((parse(a) - parse(b)).days)
+
+
+def conflict(a: Node, b: Node) -> str | None:
+    """Return why two nodes cannot be one policy, or None when nothing rules it out."""
+    region_a, region_b = a.value("region_code"), b.value("region_code")
+    if region_a and region_b and region_a != region_b:
+        return f"regions differ ({a.value('region')} / {b.value('region')})"
+    if a.family and b.family and a.family != b.family:
+        return f"kinds differ ({a.first.kind} / {b.first.kind})"
+    if a.first.draft != b.first.draft:
+        return "a draft and a final version"
+    period_a, period_b = a.value("period"), b.value("period")
+    if period_a and period_b and period_a != period_b:
+        return f"periods differ ({_period(period_a)} / {_period(period_b)})"
+    number_a, number_b = a.value("doc_number"), b.value("doc_number")
+    if number_a and number_b and _squash(number_a) != _squash(number_b):
+        return f"document numbers differ ({number_a} / {number_b})"
+    # 2023年…工作方案 (one year) is not …行动方案(2022-2025年) (a period) of the same body.
+    if a.title_years and b.title_years and a.title_years != b.title_years:
+        years_a, years_b = sorted(a.title_years), sorted(b.title_years)
+        return f"years in the titles differ ({years_a} / {years_b})"
+    undated_titles = not (period_a or period_b or a.title_years or b.title_years)
+    if undated_titles and a.dates and b.dates:
+        gap = min(_days_apart(x, y) for x in a.dates for y in b.dates)
+        if gap > MAX_DATE_GAP_DAYS:
+            return f"titles without a year, dated {gap} days apart"
+    return None
+
+
+def _squash(text: object) -> str:
+    return re.sub(r"\s+", "", str(text))
+
+
+def _period(value: object) -> str:
+    start, end = value  # type: ignore[misc]
+    return f"{start}-{end}"
+
+
+def compare(a: Node, b: Node) -> tuple[float, str]:
+    """Return the similarity of two nodes (0..1) and the evidence, assuming no conflict."""
+    number_a, number_b = a.value("doc_number"), b.value("doc_number")
+    if number_a and number_b:
+        return 1.0, f"same document number {number_a}"
+    region_a, region_b = a.value("region"), b.value("region")
+    # Without both regions, the places written in the titles must agree too.
+    stem_a, stem_b = (a.stem, b.stem) if region_a and region_b else (a.placed_stem, b.placed_stem)
+    score = fuzz.ratio(stem_a, stem_b) / 100
+    evidence = [f"title {score:.2f} ({stem_a or '-'} ~ {stem_b or '-'})"]
+    if region_a and region_b:
+        evidence.append(f"same region {region_a}")
+    else:
+        evidence.append("region unknown on one side")
+    period_a, period_b = a.value("period"), b.value("period")
+    if period_a and period_b:
+        evidence.append(f"same period {_period(period_a)}")
+    kinds = sorted({str(a.first.kind), str(b.first.kind)})
+    evidence.append("kind " + "/".join(kinds))
+    return round(score, 4), "; ".join(evidence)
+
+
+def _similar(
+    left: Sequence[int], right: Sequence[int], texts: Sequence[str], cutoff: float
+) -> set[tuple[int, int]]:
+    """Return node pairs (smaller index first) whose texts are at least ``cutoff`` alike.
+
+    rapidfuzz's ``cdist`` scores a whole block in C++, so only likely pairs reach Python.
+    """
+    if not left or not right:
+        return set()
+    scores = cdist(
+        [texts[i] for i in left],
+        [texts[j] for j in right],
+        scorer=fuzz.ratio,
+        score_cutoff=cutoff * 100,
+        dtype=np.uint8,
+    )
+    rows, columns = np.nonzero(scores)
+    pairs = {(left[r], right[c]) for r, c in zip(rows.tolist(), columns.tolist(), strict=True)}
+    return {(min(i, j), max(i, j)) for i, j in pairs if i != j}
+
+
+def candidate_edges(nodes: Sequence[Node], threshold: float) -> list[Edge]:
+    """Return machine edges between nodes that may be one policy, best first.
+
+    Only nodes of the same kind family and region are compared (a node without a region
+    with every node of its family), and of those only titles alike enough or sharing a
+    document number: the rest could never link.
+    """
+    blocks: dict[tuple[str | None, object], list[int]] = {}
+    numbered: dict[tuple[str | None, str], list[int]] = {}
+    for index, node in enumerate(nodes):
+        blocks.setdefault((node.family, node.value("region_code")), []).append(index)
+        if node.value("doc_number"):
+            numbered.setdefault((node.family, _squash(node.value("doc_number"))), []).append(index)
+    stems = [n.stem for n in nodes]
+    placed = [n.placed_stem for n in nodes]
+    pairs: set[tuple[int, int]] = set()
+    for (family, region), members in blocks.items():
+        pairs |= _similar(members, members, stems if region else placed, threshold)
+        if region is None:
+            family_members = [i for (f, _), m in blocks.items() if f == family for i in m]
+            pairs |= _similar(members, family_members, placed, threshold)
+    for members in numbered.values():
+        pairs.update(combinations(members, 2))
+    edges = []
+    for i, j in sorted(pairs):
+        if conflict(nodes[i], nodes[j]) is None:
+            score, reason = compare(nodes[i], nodes[j])
+            if score >= threshold:
+                edges.append(Edge(i, j, score, reason))
+    return sorted(edges, key=lambda e: (-e.score, e.a, e.b))
+
+
+class _Partition:
+    """Union-find over node indexes that refuses a union across a conflict."""
+
+    def __init__(self, nodes: Sequence[Node], cannot: set[frozenset[int]]) -> None:
+        self.nodes = nodes
+        self.cannot = cannot
+        self.parent = list(range(len(nodes)))
+        self.members = {i: [i] for i in range(len(nodes))}
+
+    def root(self, x: int) -> int:
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def blocked(self, a: int, b: int) -> bool:
+        return any(
+            frozenset((x, y)) in self.cannot or conflict(self.nodes[x], self.nodes[y]) is not None
+            for x in self.members[a]
+            for y in self.members[b]
+        )
+
+    def union(self, a: int, b: int, force: bool = False) -> bool:
+        ra, rb = self.root(a), self.root(b)
+        if ra == rb or (not force and self.blocked(ra, rb)):
+            return False
+        keep, gone = min(ra, rb), max(ra, rb)
+        self.parent[gone] = keep
+        self.members[keep].extend(self.members.pop(gone))
+        return True
+
+
+def resolve(
+    nodes: Sequence[Node],
+    threshold: float,
+    must: Sequence[Edge] = (),
+    cannot: set[frozenset[int]] | None = None,
+) -> list[Cluster]:
+    """Return the policies: clusters of node indexes, each node with the edge that links it.
+
+    ``must`` are user merges (applied first, whatever the rules say); ``cannot`` are pairs a
+    user split, which no machine edge may join again.
+    """
+    partition = _Partition(nodes, cannot or set())
+    accepted: list[Edge] = []
+    for edge in must:
+        partition.union(edge.a, edge.b, force=True)
+        accepted.append(edge)
+    for edge in candidate_edges(nodes, threshold):
+        if partition.union(edge.a, edge.b):
+            accepted.append(edge)
+    best: dict[int, Edge] = {}
+    for edge in accepted:
+        for index in (edge.a, edge.b):
+            known = best.get(index)
+            if known is None or _rank(edge) > _rank(known):
+                best[index] = edge
+    clusters = []
+    for root in sorted(partition.members):
+        members = sorted(partition.members[root])
+        clusters.append(Cluster(members, {i: best.get(i) for i in members}))
+    return clusters
+
+
+def _rank(edge: Edge) -> tuple[bool, float]:
+    return edge.decided_by == "user", edge.score
+
+
+def representative(nodes: Sequence[Node]) -> Node:
+    """Return the node whose title names the policy: numbered, placed, fullest, most cited."""
+    return min(
+        nodes,
+        key=lambda n: (
+            n.value("doc_number") is None,
+            n.value("region_code") is None,
+            -len(title_core(n.identity[1])),
+            -len(n.facts),
+            n.dates[0] if n.dates else "9999",
+            n.identity,
+        ),
+    )
+
+
+def issue_date(dates: Iterable[str]) -> str | None:
+    """Return the earliest date, a full date before a bare month of the same month."""
+    ordered = sorted(set(dates), key=lambda d: (d[:7], len(d) != 10, d))
+    return ordered[0] if ordered else None
+
+
+def carry_ids(groups: Sequence[Sequence[K]], previous: dict[K, int]) -> list[int | None]:
+    """Return, per group, the previous id most of its members had (each id once), else None.
+
+    This keeps policy and cluster ids stable when linking runs again.
+    """
+    order = sorted(range(len(groups)), key=lambda g: -len(groups[g]))
+    taken: set[int] = set()
+    out: list[int | None] = [None] * len(groups)
+    for g in order:
+        votes = Counter(previous[m] for m in groups[g] if m in previous)
+        for old_id, _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0])):
+            if old_id not in taken:
+                out[g] = old_id
+                taken.add(old_id)
+                break
+    return out

@@ -1,0 +1,1 @@
+"""Search: a bigram index over items, facets from their facts, ranked queries."""

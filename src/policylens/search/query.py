@@ -1,0 +1,268 @@
+"""Running a search: exact matches and facet counts (match.py), then a ranked page.
+
+Ranking scores a bounded pool, never every match: all matches when there are at most
+``POOL``, else the newest ``POOL`` with a word in the title and the newest ``POOL`` of all.
+Its cost does not grow with the knowledge base; the page's results then get their document,
+snippet, facets and matched facts in three small queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, func, select
+
+from policylens.search.facets import DATE, KIND, REGION, TOPIC
+from policylens.search.match import (
+    COUNT_CAP,
+    count_matches,
+    facet_counts,
+    match_query,
+    term_count,
+)
+from policylens.search.model import (
+    FacetCount,
+    FactSummary,
+    SearchHit,
+    SearchPage,
+    SearchRequest,
+    check_request,
+)
+from policylens.search.rank import Candidate, idf, rank
+from policylens.search.snippet import make_snippet
+from policylens.search.tokens import QueryTerm, fold_text, query_terms
+from policylens.search.topics import load_topic_words, resolve_topics
+from policylens.store.schema import DocumentRow, FactRow, ItemRow
+from policylens.store.search_tables import SearchFacetRow, SearchItemRow
+
+__all__ = ["FacetCount", "SearchHit", "SearchPage", "SearchRequest", "index_status", "run_search"]
+
+POOL = 200  # matches scored in full; with more, the newest with title hits and the newest
+DF_CAP = 2000  # counting a term's items for its weight stops here
+FACT_LIST = 5  # matched facts listed per result
+LISTED_FACTS = ("policy", "target", "funding", "deal", "event")
+# A list of ids bound as one parameter: no per-value SQL building.
+IDS = bindparam("ids", expanding=True)
+
+CANDIDATE_COLUMNS = (
+    ItemRow.id,
+    ItemRow.document_id,
+    ItemRow.kind,
+    ItemRow.title,
+    ItemRow.text,
+    ItemRow.path,
+    DocumentRow.title,
+    SearchItemRow.regions,
+    SearchItemRow.topic_words,
+)
+
+
+def _context(kind: str, path: list[str] | None, document_title: str | None) -> str:
+    """Return the folded headings an item sits under, with its document's title.
+
+    A digest's title is only its first entry's, so digest entries keep their section only.
+    """
+    parts = list(path or [])
+    if kind != "digest_entry" and document_title:
+        parts.append(document_title)
+    return fold_text(" ".join(parts))
+
+
+def _facet_values(
+    connection: Connection, item_ids: list[int], facets: tuple[str, ...]
+) -> dict[tuple[int, str], list[str]]:
+    """Return some facets' values of some items, keyed by (item id, facet)."""
+    out: dict[tuple[int, str], list[str]] = {}
+    if not item_ids:
+        return out
+    query = select(SearchFacetRow.item_id, SearchFacetRow.facet, SearchFacetRow.value).where(
+        SearchFacetRow.item_id.in_(IDS), SearchFacetRow.facet.in_(facets)
+    )
+    for item_id, facet, value in connection.execute(query, {"ids": item_ids}):
+        out.setdefault((item_id, facet), []).append(value)
+    return out
+
+
+def _candidates(connection: Connection, item_ids: list[int]) -> list[Candidate]:
+    """Return these items as ranking candidates, in the order given (one query)."""
+    if not item_ids:
+        return []
+    query = (
+        select(*CANDIDATE_COLUMNS)
+        .join(DocumentRow, DocumentRow.id == ItemRow.document_id)
+        .join(SearchItemRow, SearchItemRow.item_id == ItemRow.id)
+        .where(ItemRow.id.in_(IDS))
+    )
+    rows = {row[0]: row for row in connection.execute(query, {"ids": item_ids})}
+    return [
+        Candidate(
+            item_id,
+            document_id,
+            kind,
+            title,
+            body,
+            frozenset(words.split("\n")) if words else frozenset(),
+            tuple(regions.split("\n")) if regions else (),
+            _context(kind, path, document_title),
+        )
+        for item_id, document_id, kind, title, body, path, document_title, regions, words in (
+            rows[i] for i in item_ids if i in rows
+        )
+    ]
+
+
+def _pool_ids(
+    connection: Connection, terms: list[QueryTerm], request: SearchRequest, size: int, total: int
+) -> list[int]:
+    """Return the ids of the matches to rank (at most 2 × ``size``).
+
+    All of them when at most ``size`` match; else the newest with a term in the title and
+    the newest of all.
+    """
+    dialect = connection.dialect.name
+    newest = match_query(dialect, terms, request).limit(size)
+    ids = list(connection.scalars(newest))
+    if total > size:
+        titled = match_query(dialect, terms, request, title=True).limit(size)
+        ids = list(dict.fromkeys([*connection.scalars(titled), *ids]))
+    return ids
+
+
+def _browse(connection: Connection, matches: Any, request: SearchRequest) -> list[Candidate]:
+    """Return one page of matches in document order (a search with filters only)."""
+    ids = list(connection.scalars(matches.offset(request.offset).limit(request.limit)))
+    return _candidates(connection, ids)
+
+
+def term_weights(connection: Connection, terms: list[QueryTerm]) -> list[float]:
+    """Return each term's idf weight (all 1.0 for a single term: no need to count)."""
+    if len(terms) < 2:
+        return [1.0] * len(terms)
+    # The largest id stands in for the number of indexed items: one index lookup.
+    indexed = int(connection.scalar(select(func.max(SearchItemRow.id))) or 1)
+    return [idf(indexed, term_count(connection, term, DF_CAP)) for term in terms]
+
+
+def _most_specific(regions: list[str]) -> list[str]:
+    return sorted(r for r in regions if not any(o != r and o.startswith(r) for o in regions))
+
+
+def _fact_summaries(facts: list[Any], terms: list[QueryTerm]) -> list[FactSummary]:
+    """Return the listed facts whose label or quote names a term (all of them without terms)."""
+    out = []
+    for kind, label, quote, region, date in facts:
+        words = f"{label}\n{quote}".lower()
+        if kind in LISTED_FACTS and (not terms or any(t.text in words for t in terms)):
+            out.append(FactSummary(kind, label, region, date))
+    return out[:FACT_LIST]
+
+
+def _page_details(
+    connection: Connection, ids: list[int], documents: list[int]
+) -> tuple[dict[int, Any], dict[tuple[int, str], list[str]], dict[int, list[Any]]]:
+    """Return, for the page's items: index and document, shown facets, and facts."""
+    places = {
+        row[0]: row[1:]
+        for row in connection.execute(
+            select(ItemRow.id, ItemRow.idx, ItemRow.section, DocumentRow.source, DocumentRow.title)
+            .join(DocumentRow, DocumentRow.id == ItemRow.document_id)
+            .where(ItemRow.id.in_(IDS)),
+            {"ids": ids},
+        )
+    }
+    facets = _facet_values(connection, ids, (REGION, DATE, TOPIC))
+    facts: dict[int, list[Any]] = {}
+    query = (
+        select(FactRow.item_id, FactRow.kind, FactRow.label, FactRow.quote, FactRow.region)
+        .add_columns(FactRow.date)
+        # facts.item_id has no index; facts.document_id has one.
+        .where(FactRow.document_id.in_(bindparam("documents", expanding=True)))
+        .where(FactRow.item_id.in_(IDS))
+        .order_by(FactRow.start, FactRow.id)
+    )
+    for item_id, *fact in connection.execute(query, {"ids": ids, "documents": documents}):
+        facts.setdefault(item_id, []).append(fact)
+    return places, facets, facts
+
+
+def _hits(
+    connection: Connection, scored: list[tuple[float, Candidate]], terms: list[QueryTerm]
+) -> list[SearchHit]:
+    """Return the page's results with documents, snippets, facets and matched facts."""
+    places, facets, facts = _page_details(
+        connection,
+        [c.item_id for _, c in scored],
+        sorted({c.document_id for _, c in scored}),
+    )
+    hits = []
+    for score, c in scored:
+        index, section, source, document_title = places[c.item_id]
+        snippet = make_snippet(c.text, terms)
+        own = facts.get(c.item_id, [])
+        counts: dict[str, int] = {}
+        for fact in own:
+            counts[fact[0]] = counts.get(fact[0], 0) + 1
+        hits.append(
+            SearchHit(
+                document_id=c.document_id,
+                document=source,
+                document_title=document_title,
+                item_id=c.item_id,
+                index=index,
+                title=c.title,
+                kind=c.kind,
+                section=section,
+                snippet=snippet.text,
+                highlights=list(snippet.highlights),
+                snippet_html=snippet.html(),
+                score=round(score, 4),
+                regions=_most_specific(facets.get((c.item_id, REGION), [])),
+                dates=sorted(facets.get((c.item_id, DATE), [])),
+                topics=sorted(facets.get((c.item_id, TOPIC), [])),
+                fact_counts=counts,
+                facts=_fact_summaries(own, terms),
+            )
+        )
+    return hits
+
+
+def run_search(engine: Engine, request: SearchRequest) -> SearchPage:
+    """Return the page of results the request asks for, with the total and facet counts."""
+    terms = query_terms(request.query)
+    check_request(request, terms)
+    if request.topic:
+        request = replace(request, topic=resolve_topics(request.topic, load_topic_words()))
+    matches = match_query(engine.dialect.name, terms, request)
+    with engine.connect() as connection:
+        facets = facet_counts(connection, matches, COUNT_CAP)
+        total = sum(count.count for count in facets[KIND])  # each item has one kind
+        # Counting further is needed only when the facets read as many items as allowed.
+        counted = count_matches(connection, matches, COUNT_CAP) if total == COUNT_CAP else total
+        page = SearchPage(
+            request.query,
+            [t.text for t in terms],
+            total,
+            request.offset,
+            request.limit,
+            facets=facets,
+            exact=counted <= COUNT_CAP,
+        )
+        if total == 0 or request.offset >= total:
+            return page
+        if not terms:
+            scored = [(0.0, c) for c in _browse(connection, matches, request)]
+        else:
+            size = max(POOL, request.offset + request.limit)
+            pool = _candidates(connection, _pool_ids(connection, terms, request, size, total))
+            ranked = rank(pool, terms, term_weights(connection, terms))
+            scored = ranked[request.offset : request.offset + request.limit]
+        return replace(page, results=_hits(connection, scored, terms))
+
+
+def index_status(engine: Engine) -> tuple[int, int]:
+    """Return (items stored, items indexed): unequal when ``policylens reindex`` is needed."""
+    with engine.connect() as connection:
+        items = connection.scalar(select(func.count()).select_from(ItemRow)) or 0
+        indexed = connection.scalar(select(func.count()).select_from(SearchItemRow)) or 0
+    return int(items), int(indexed)

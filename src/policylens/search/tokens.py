@@ -1,0 +1,132 @@
+"""Search tokens: overlapping CJK bigrams plus whole Latin words, for index and query alike.
+
+A CJK run ``区块链`` is indexed as ``区块 块链 链``: every bigram, then the last character
+alone, so that every character starts a token and every run ends with a one-character token.
+
+- a query word of two or more CJK characters is the phrase of its bigrams (``光刻`` is found
+  inside ``光刻机``, which a word segmenter would keep as one token); adjacent bigrams never
+  straddle two runs, because a run ends with its lone last character;
+- a one-character word ``链`` is the prefix query ``链*``;
+- Latin letters and digits form whole words (``NFT``, ``5g``, ``2025``), matched case-blind.
+
+A word its tokens cannot prove (a mix of scripts, or several tokens where the index keeps no
+positions) is confirmed as a substring afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from policylens.normalize.punctuation import ASCII_MARK_IN_CHINESE
+from policylens.normalize.script import WIDTH_TABLE
+
+# Han (with extensions and compatibility ideographs), kana, hangul: no spaces between words.
+_CJK_RANGES = (
+    "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
+)
+_RUNS = re.compile(f"([{_CJK_RANGES}]+)|([^\\W_{_CJK_RANGES}]+)")
+_CJK_RUN = re.compile(f"[{_CJK_RANGES}]+")
+_WORD_CHAR = re.compile(f"[^\\W_{_CJK_RANGES}]")
+MAX_TOKEN = 32  # longer Latin "words" (hashes, glued URLs) are cut; the substring check decides
+# Marks a PostgreSQL tsvector kept without positions (an item too long for them); no token
+# can look like it, since tokens are letters, digits and CJK characters only.
+LONG_ITEM = "~long"
+_FULL_MARKS = str.maketrans(",;:!?", "，；：！？")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One index token a query term needs; ``prefix`` for a lone CJK character."""
+
+    text: str
+    prefix: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTerm:
+    """A query word: its folded text, the tokens it needs, and how they prove a match."""
+
+    text: str
+    tokens: tuple[Token, ...]
+    latin_edge: bool = False  # starts or ends with a Latin letter or digit: match whole words
+    phrase: bool = False  # one CJK run of 2+ characters: its bigrams, adjacent, prove it
+
+    def needs_check(self) -> bool:
+        """Return whether token hits must be confirmed by a substring test.
+
+        One token proves a match by itself, and adjacent bigrams prove a CJK word (a run ends
+        with a lone character, so adjacent bigrams never straddle two runs). A mix of
+        scripts, or a cut token, is checked.
+        """
+        if len(self.tokens) == 1:
+            return len(self.tokens[0].text) == MAX_TOKEN
+        return not self.phrase
+
+
+def fold_text(text: str) -> str:
+    """Return stored text as the index sees it: lower-cased (the clean text is simplified)."""
+    return text.lower()
+
+
+def fold_query(text: str) -> str:
+    """Return a query folded the way the normalizer folds documents, then lower-cased.
+
+    Full-width letters and digits become half-width and ASCII , ; : ! ? next to Chinese
+    become full-width, as in the clean text, so a query word is found where it is written.
+    """
+    text = text.translate(WIDTH_TABLE)
+    text = ASCII_MARK_IN_CHINESE.sub(lambda m: m.group(0).translate(_FULL_MARKS), text)
+    return text.lower()
+
+
+def _run_tokens(cjk: str | None, word: str | None) -> list[Token]:
+    if word is not None:
+        return [Token(word[:MAX_TOKEN])]
+    assert cjk is not None
+    if len(cjk) == 1:
+        return [Token(cjk, prefix=True)]
+    return [Token(cjk[i : i + 2]) for i in range(len(cjk) - 1)]
+
+
+def text_tokens(text: str) -> list[str]:
+    """Return the index tokens of a folded text in order (with repeats, for positions)."""
+    tokens: list[str] = []
+    for match in _RUNS.finditer(text):
+        cjk, word = match.groups()
+        if word is not None:
+            tokens.append(word[:MAX_TOKEN])
+            continue
+        tokens.extend(cjk[i : i + 2] for i in range(len(cjk) - 1))
+        tokens.append(cjk[-1])
+    return tokens
+
+
+def query_terms(query: str) -> list[QueryTerm]:
+    """Return the terms of a query (split on spaces; duplicates and bare punctuation dropped)."""
+    terms: dict[str, QueryTerm] = {}
+    for word in fold_query(query).split():
+        tokens = tuple(
+            token
+            for match in _RUNS.finditer(word)
+            for token in _run_tokens(match.group(1), match.group(2))
+        )
+        if tokens and word not in terms:
+            edge = is_word_char(word[0]) or is_word_char(word[-1])
+            phrase = _CJK_RUN.fullmatch(word) is not None and len(word) > 1
+            terms[word] = QueryTerm(word, tokens, edge, phrase)
+    return list(terms.values())
+
+
+def is_word_char(char: str) -> bool:
+    """Return whether a character belongs to a Latin word (a letter or digit, not CJK)."""
+    return _WORD_CHAR.fullmatch(char) is not None
+
+
+def simplified(query: str) -> str:
+    """Return a query in simplified script (the stored text is simplified); ASCII as it is."""
+    if query.isascii():
+        return query
+    import opencc  # loaded on first use only: it reads its dictionaries (~15 ms)
+
+    return str(opencc.OpenCC("t2s").convert(query))

@@ -1,0 +1,371 @@
+"""Search on the sample corpus, on SQLite and PostgreSQL: exact recall, ranking, facets, JSON."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from sqlalchemy import delete
+from typer.testing import CliRunner
+
+from conftest import _postgres_url, corpus_files
+from policylens import api
+from policylens.cli import app
+from policylens.config import load_settings
+from policylens.errors import SearchError
+from policylens.ingest import Source, load
+from policylens.pipeline import process
+from policylens.search.rank import occurrences
+from policylens.search.snippet import make_snippet
+from policylens.search.tokens import query_terms, text_tokens
+from policylens.store import Store
+from policylens.store.search_tables import SearchFacetRow, SearchItemRow
+
+ALL = 1000  # a page large enough for every match in the sample corpus
+
+
+@pytest.fixture(scope="module")
+def documents(res):
+    settings = load_settings(env={})
+    return [process(load(Source(str(p)), settings), res) for p in corpus_files()]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def kb(request, tmp_path_factory, documents):
+    """Return the URL of a knowledge base holding the sample corpus (one per backend)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('search') / 'kb.db'}"
+    else:
+        from sqlalchemy import create_engine, text
+
+        base = _postgres_url()
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        engine = create_engine(base)
+        with engine.begin() as connection:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+
+        def drop():
+            with engine.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            engine.dispose()
+
+        request.addfinalizer(drop)
+        separator = "&" if "?" in base else "?"
+        url = f"{base}{separator}options=-csearch_path%3D{schema}"
+    store = Store(url)
+    try:
+        for document in documents:
+            store.save(document)
+    finally:
+        store.close()
+    return url
+
+
+def key(source, index):
+    """Return an item's key: its file's number (000 … 004) and its index."""
+    return source.rsplit("/", 1)[-1][:3], index
+
+
+def keys(results):
+    return {key(r.document, r.index) for r in results}
+
+
+def brute_force(url, query):
+    """Return the items whose title or text holds every word of the query (case-blind)."""
+    words = query.lower().split()
+    return {
+        key(item.document, item.index)
+        for item in api.items(db=url)
+        if all(w in f"{item.title}\n{item.text}".lower() for w in words)
+    }
+
+
+@pytest.mark.parametrize(
+    "query", ["链", "政策", "成都", "浙江", "光刻", "元宇宙 区块链", "数字人", "数字孪生 城市"]
+)
+def test_search_recall_equals_brute_force_substring_scan(kb, query):
+    page = api.search(query, db=kb, limit=ALL)
+    expected = brute_force(kb, query)
+    assert expected, query
+    assert keys(page.results) == expected
+    assert page.total == len(expected)
+
+
+def test_search_finds_a_word_inside_a_longer_word(kb):
+    # 光刻 is written only inside 光刻机, which a word segmenter keeps as one token.
+    (hit,) = api.search("光刻", db=kb).results
+    assert hit.document.endswith("003_f00c508a819b93d2.txt")
+    assert "光刻机" in hit.snippet
+
+
+@pytest.mark.parametrize(
+    ("query", "document", "title"),
+    [
+        ("区块链 婚姻", "000", "获得全国首张区块链婚姻"),
+        ("数字人 金融", "003", "专栏5数字人新应用拓展工程"),
+        ("工业元宇宙 四川", "003", "导读"),
+        ("浙江 元宇宙", "002", "浙江省元宇宙产业发展行动计划"),
+    ],
+)
+def test_search_ranks_the_right_item_first(kb, query, document, title):
+    first = api.search(query, db=kb).results[0]
+    assert first.document.rsplit("/", 1)[-1].startswith(document)
+    assert title in first.title
+
+
+def test_search_nft_puts_the_nft_news_first(kb):
+    titles = [hit.title for hit in api.search("NFT", db=kb).results]
+    assert any(part in titles[0] for part in ("Meelier", "工博会纪念版NFT"))
+    assert any("Meelier" in t for t in titles[:2]) and any("工博会" in t for t in titles[:2])
+    assert titles[-1] == "目录"  # a contents page repeats the headline; it comes last
+
+
+def test_search_sichuan_plan_items_lead_for_industrial_metaverse(kb):
+    top = api.search("工业元宇宙 四川", db=kb, limit=3).results
+    assert {"导读", "指导思想"} <= {hit.title for hit in top}
+    # The plan's own sections name neither word together; the region filter finds them.
+    sections = api.search("工业元宇宙", db=kb, region="四川", kind="plan_section", limit=ALL)
+    assert sections.total >= 5
+    assert all(hit.document.endswith("003_f00c508a819b93d2.txt") for hit in sections.results)
+
+
+def test_search_demotes_a_false_friend(kb):
+    # 数字人 inside 数字人民币 (digital RMB) is not about digital humans.
+    titles = [hit.title for hit in api.search("数字人 金融", db=kb).results]
+    assert titles.index(next(t for t in titles if "数字人民币" in t)) == len(titles) - 1
+
+
+def test_search_region_facet_counts_a_province_with_its_cities(kb):
+    page = api.search("元宇宙", db=kb, limit=ALL)
+    regions = {count.value: count.count for count in page.facets["region"]}
+    in_sichuan = [h for h in page.results if any(r.startswith("四川省") for r in h.regions)]
+    assert regions["四川省"] == len(in_sichuan) > regions["四川省成都市"] >= 2
+    filtered = api.search("元宇宙", db=kb, region="四川", limit=ALL)
+    assert filtered.total == regions["四川省"]
+    assert keys(filtered.results) == keys(in_sichuan)
+    by_code = api.search("元宇宙", db=kb, region="510000", limit=ALL)
+    assert keys(by_code.results) == keys(filtered.results)
+    chengdu = api.search("元宇宙", db=kb, region="成都", limit=ALL)
+    assert chengdu.total == regions["四川省成都市"]
+    assert keys(chengdu.results) < keys(filtered.results)
+
+
+def test_search_facets_match_the_stored_facts(kb):
+    page = api.search("元宇宙", db=kb, limit=ALL)
+    assert sum(c.count for c in page.facets["kind"]) == page.total
+    with_target = {key(f.document, f.item_index) for f in api.facts(kb, "target")}
+    facet = {c.value: c.count for c in page.facets["fact_type"]}
+    assert facet["target"] == len(keys(page.results) & with_target)
+    typed = api.search("元宇宙", db=kb, fact_type="target", limit=ALL)
+    assert keys(typed.results) == keys(page.results) & with_target
+    tagged = {
+        key(f.document, f.item_index) for f in api.facts(kb, "topic") if f.label == "metaverse"
+    }
+    topics = {c.value: c.count for c in page.facets["topic"]}
+    assert topics["metaverse"] == len(keys(page.results) & tagged)
+
+
+def test_search_filters_by_kind_topic_level_and_date(kb):
+    plans = api.search("", db=kb, kind="行动计划", limit=ALL)
+    naming = {
+        key(f.document, f.item_index)
+        for f in api.facts(kb, "policy")
+        if f.values["kind"] == "行动计划"
+    }
+    # Items naming an action plan, and the sections of the action plans themselves.
+    assert naming < keys(plans.results)
+    assert {h.kind for h in plans.results if key(h.document, h.index) not in naming} == {
+        "plan_section"
+    }
+    sections = api.search("", db=kb, kind="plan_section", limit=ALL)
+    assert {h.kind for h in sections.results} == {"plan_section"}
+    nft = api.search("", db=kb, topic="数字藏品", limit=ALL)
+    assert keys(nft.results) == keys(api.search("", db=kb, topic="nft", limit=ALL).results)
+    districts = api.search("元宇宙", db=kb, level="district", limit=ALL)
+    assert districts.total and all(len(h.regions) >= 1 for h in districts.results)
+    dated = api.search("", db=kb, date_from="2023-09-20", date_to="2023-09-22", limit=ALL)
+    assert dated.total
+    for hit in dated.results:
+        assert any("2023-09-20" <= d <= "2023-09-22" for d in hit.dates), hit.dates
+    september = api.search("", db=kb, date_from="2023-09", date_to="2023-09", limit=ALL)
+    assert keys(dated.results) < keys(september.results)
+
+
+def test_search_pages_are_slices_of_one_ranking(kb):
+    everything = api.search("元宇宙", db=kb, limit=ALL).results
+    page = api.search("元宇宙", db=kb, limit=5, offset=5).results
+    assert [h.item_id for h in page] == [h.item_id for h in everything[5:10]]
+    assert [h.score for h in everything] == sorted((h.score for h in everything), reverse=True)
+
+
+def test_search_highlights_are_the_terms(kb):
+    for hit in api.search("区块链 婚姻", db=kb).results + api.search("nft", db=kb).results:
+        assert hit.highlights
+        for start, end in hit.highlights:
+            assert hit.snippet[start:end].lower() in ("区块链", "婚姻", "区块链婚姻", "nft")
+
+
+def test_search_json_shape_and_cli(kb):
+    result = CliRunner().invoke(app, ["search", "区块链 婚姻", "--db", kb, "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert set(payload) >= {"results", "facets", "total", "exact"}
+    assert payload["total"] == 1 and payload["exact"] is True
+    (hit,) = payload["results"]
+    assert set(hit) >= {
+        "document",
+        "item_id",
+        "index",
+        "title",
+        "kind",
+        "snippet",
+        "highlights",
+        "snippet_html",
+        "score",
+        "facts",
+    }
+    assert "<mark>区块链婚姻</mark>" in hit["snippet_html"]
+    assert any(f["kind"] == "event" and "婚姻" in f["label"] for f in hit["facts"])
+    assert payload["facets"]["region"][0] == {"value": "湖南省", "count": 1, "code": "430000"}
+    text = CliRunner().invoke(app, ["search", "工业元宇宙", "--region", "四川", "--db", kb])
+    assert text.exit_code == 0 and "matches" in text.stdout and "region: 四川省" in text.stdout
+
+
+def test_search_counts_and_facets_stop_at_the_cap(kb, monkeypatch):
+    from policylens.search import query
+
+    full = api.search("元宇宙", db=kb, limit=ALL)
+    monkeypatch.setattr(query, "COUNT_CAP", 20)
+    capped = api.search("元宇宙", db=kb, limit=5, offset=5)
+    assert full.exact and full.total > 20
+    assert not capped.exact and capped.total == 20
+    assert sum(c.count for c in capped.facets["kind"]) == 20
+    for name, counts in capped.facets.items():  # a subset of the matches: never more
+        whole = {(c.value, c.code): c.count for c in full.facets[name]}
+        assert all(c.count <= whole[(c.value, c.code)] for c in counts)
+    assert len(capped.results) == 5 and all("元宇宙" in h.title + h.snippet for h in capped.results)
+
+
+def test_search_traditional_query_finds_simplified_text(kb):
+    assert api.search("區塊鏈 婚姻", db=kb).total == 1
+
+
+def test_search_bad_requests_are_one_line_errors(kb):
+    with pytest.raises(SearchError, match="nothing to search"):
+        api.search("  ，", db=kb)
+    with pytest.raises(SearchError, match="YYYY"):
+        api.search("元宇宙", db=kb, date_from="Sept 2023")
+    result = CliRunner().invoke(app, ["search", "元宇宙", "--limit", "0", "--db", kb])
+    assert result.exit_code == 2 and "--limit" in result.stderr
+
+
+def test_search_index_follows_save_reextract_and_reindex(db_url, documents):
+    store = Store(db_url)
+    try:
+        store.save(documents[0])
+        store.save(documents[2])  # a plan whose sections take the plan's region
+    finally:
+        store.close()
+    before = api.search("元宇宙", db=db_url, limit=ALL)
+    assert before.total == len(brute_force(db_url, "元宇宙"))
+    assert {c.value for c in before.facets["region"]} >= {"浙江省", "重庆市"}
+    store = Store(db_url)
+    try:  # facets gone stale: reextract must rebuild them with the facts
+        with store.session() as session:
+            session.execute(delete(SearchFacetRow).where(SearchFacetRow.facet == "region"))
+    finally:
+        store.close()
+    assert not api.search("元宇宙", db=db_url).facets["region"]
+    assert api.reextract(db_url) == 2
+    after = api.search("元宇宙", db=db_url, limit=ALL)
+    assert after.facets == before.facets
+    assert [h.item_id for h in after.results] == [h.item_id for h in before.results]
+    assert api.reindex(db_url) == 2
+    again = api.search("元宇宙", db=db_url, limit=ALL)
+    assert again.facets == before.facets and again.total == before.total
+
+
+def test_search_hints_at_reindex_when_items_are_not_indexed(tmp_path, documents):
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    store = Store(url)
+    try:
+        store.save(documents[0])
+        with store.session() as session:
+            session.execute(delete(SearchItemRow))
+    finally:
+        store.close()
+    page = api.search("区块链", db=url)
+    assert page.total == 0 and page.unindexed == len(documents[0].items)
+    assert api.reindex(url) == 1
+    assert api.search("区块链", db=url).total == len(brute_force(url, "区块链"))
+
+
+def test_search_bigrams_of_two_runs_do_not_make_a_word(db_url, res):
+    from hashlib import sha256
+
+    from policylens.model import RawDocument
+
+    # The last is too long for PostgreSQL tsvector positions (元宇 300 times, 256 kept).
+    texts = [
+        "元宇，宇宙与AI，数字人",
+        "元宇宙与AI数字人",
+        "光刻机与NFTs",
+        "数字孪生，元宇宙；" * 300,
+    ]
+    store = Store(db_url)
+    try:
+        for text in texts:
+            digest = sha256(text.encode()).hexdigest()
+            store.save(process(RawDocument(f"{digest[:6]}.txt", digest, "txt", "utf-8", text), res))
+    finally:
+        store.close()
+    found = api.search("元宇宙", db=db_url).results
+    assert sorted(h.snippet[:8] for h in found) == ["元宇宙与AI数字", "数字孪生，元宇宙"]
+    assert api.search("宇宙；数字", db=db_url).total == 1  # punctuation is part of the word
+    assert api.search("宇宙;数字", db=db_url).total == 1  # typed half-width, stored full-width
+    assert api.search("宇宙数字", db=db_url).total == 0
+    assert [h.snippet for h in api.search("ai数字人", db=db_url).results] == ["元宇宙与AI数字人"]
+    assert api.search("光刻", db=db_url).total == 1
+    assert api.search("NFT", db=db_url).total == 0  # Latin words match whole: NFTs is not NFT
+
+
+# -- pure parts --------------------------------------------------------------------------
+
+
+def test_tokens_are_bigrams_with_a_last_unigram_and_whole_latin_words():
+    assert text_tokens("区块链 nft 5g") == ["区块", "块链", "链", "nft", "5g"]
+    assert text_tokens("光刻机") == ["光刻", "刻机", "机"]
+    (term,) = query_terms("光刻")
+    assert [t.text for t in term.tokens] == ["光刻"] and not term.needs_check()
+    (term,) = query_terms("链")
+    assert term.tokens[0].prefix and not term.needs_check()
+    (term,) = query_terms("元宇宙")
+    assert [t.text for t in term.tokens] == ["元宇", "宇宙"] and term.phrase
+    assert not term.needs_check()  # adjacent bigrams prove it
+    (term,) = query_terms("AI数字人")
+    assert [t.text for t in term.tokens] == ["ai", "数字", "字人"] and term.needs_check()
+    assert [t.text for t in query_terms("ＮＦＴ  nft 《》")] == ["nft"]
+
+
+def test_tsvector_text_has_positions_unless_an_item_is_too_long():
+    from policylens.search.index import tsvector_text
+
+    assert tsvector_text(["区块", "块链", "链"], ["区块"]) == "'区块':1,5 '块链':2 '链':3"
+    long = tsvector_text([], ["元宇", "宇宙", "宙"] * 300)
+    assert long == "'元宇' '宇宙' '宙' '~long'"
+
+
+def test_occurrences_keep_latin_words_whole():
+    assert occurrences("ar/vr 与 art", "ar") == [0]
+    assert occurrences("数字人民币与数字人", "数字人") == [0, 6]
+
+
+def test_snippet_html_escapes_the_text():
+    text = '<script>alert("x")</script> 区块链 & <b>婚姻</b>'
+    snippet = make_snippet(text, query_terms("区块链 婚姻"))
+    html = snippet.html()
+    assert "<script>" not in html and "<b>" not in html
+    assert "&lt;script&gt;" in html and "&amp;" in html
+    assert "<mark>区块链</mark>" in html and "<mark>婚姻</mark>" in html
+    assert [snippet.text[s:e] for s, e in snippet.highlights] == ["区块链", "婚姻"]
