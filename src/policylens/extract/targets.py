@@ -15,6 +15,7 @@ FUTURE = re.compile(r"到\s*20\d{2}|至\s*20\d{2}|力争|目标|计划|预计|�
 # A figure right after a plan's title is one of the plan's goals: 《…行动计划》孵化20多个…
 TITLE_TO_FIGURE = 30
 TITLE_TEXT = re.compile(r"《[^《》]*》")
+FUTURE_YEAR = re.compile(r"(?<![\d—\-])(20\d{2})年(?![\d—\-以])")
 POLICY_TITLE = re.compile(
     r"《[^《》]{2,80}(?:计划|方案|意见|规划|报告|办法|措施|政策)[^《》]{0,12}》"
 )
@@ -71,6 +72,19 @@ def _goal_year(item: Item, position: int, policy: str | None) -> int | None:
         if report:
             return int(report.group(1))
     return None
+
+
+def _future_year_before(item: Item, position: int, ctx: DocContext) -> int | None:
+    """Return a year later than the document's own, written earlier in the figure's sentence.
+
+    "2028年，合肥发布了元宇宙产业规划，规模超过800亿元": 2028 is when the figure is due.
+    """
+    own = ctx.document_year_for_dates()
+    if own is None:
+        return None
+    head = TITLE_TEXT.sub("", item.text[sentence_start(item.text, position) : position])
+    years = [int(m.group(1)) for m in FUTURE_YEAR.finditer(head) if int(m.group(1)) > own]
+    return years[-1] if years else None
 
 
 def _in_goal_context(item: Item, position: int) -> bool:
@@ -173,7 +187,8 @@ def extract_targets(
             policy_place, policy = anchor, anchor_policy
         if quantity.unit not in (*MONEY_OR_SHARE, "count") or quantity.vague:
             continue
-        if not _in_goal_context(item, quantity.start):
+        future_year = _future_year_before(item, quantity.start, ctx)
+        if not _in_goal_context(item, quantity.start) and future_year is None:
             continue
         if quantity.unit == "count":
             phrase, quote_start, quote_end = _count_phrase(text, quantity)
@@ -208,7 +223,7 @@ def extract_targets(
             value_high=quantity.high,
             unit=quantity.unit,
             qualifier=quantity.qualifier,
-            target_year=_goal_year(item, quantity.start, policy),
+            target_year=_goal_year(item, quantity.start, policy) or future_year,
             place=_place(item, quantity.start, ctx, policy_place),
             policy=policy,
             prov=ctx.prov(item, quote_start, quote_end, "target.v1"),
