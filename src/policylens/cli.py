@@ -29,6 +29,7 @@ from policylens.commands import (
 from policylens.config import load_settings
 from policylens.errors import PolicyLensError
 from policylens.evaluate import evaluate
+from policylens.report.tables import format_amount, format_range
 from policylens.store import ItemRecord
 from policylens.store.facts import FactRecord
 
@@ -236,24 +237,14 @@ def items(
 FACT_COLUMNS = ("id", "kind", "label", "region", "metric", "date", "value", "quote", "document")
 
 
-def _amount(value: float, unit: str) -> str:
-    """Return an amount as analysts write it: 2500亿元, 200万元, 15 count."""
-    if unit == "CNY":
-        for scale, name in ((1e8, "亿元"), (1e4, "万元")):
-            if value >= scale:
-                return f"{value / scale:g}{name}"
-        return f"{value:g}元"
-    return f"{value:g}{'%' if unit == 'percent' else ''}"
-
-
 def _fact_value(record: FactRecord) -> str:
     values = record.values
     if record.kind == "target":
         low, high, unit = values["value_low"], values["value_high"], values["unit"]
-        shown = _amount(low, unit) if low == high else f"{_amount(low, unit)}–{_amount(high, unit)}"
+        shown = format_range(low, high, unit)
         return f"{shown} ({values['qualifier']})"
     if record.kind == "funding":
-        return f"最高{_amount(values['amount_cny_max'], 'CNY')}"
+        return f"最高{format_amount(values['amount_cny_max'], 'CNY')}"
     if record.kind == "deal":
         return values.get("amount_text") or ""
     if record.kind == "policy":

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from policylens.errors import PolicyLensError
+from policylens.report.tables import short_name
 
 app = typer.Typer(
     help="PolicyLens: Chinese emerging-tech policy documents → a sourced knowledge base.",
@@ -45,6 +46,5 @@ def fail(exc: PolicyLensError) -> typer.Exit:
     return typer.Exit(2)
 
 
-def short_source(source: str) -> str:
-    """Return a source as listed: a file's name, or the URL itself."""
-    return source if "://" in source else source.replace("\\", "/").rsplit("/", 1)[-1]
+# A source as listed: a file's name, or the URL itself (one rule for tables and citations).
+short_source = short_name
