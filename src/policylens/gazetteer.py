@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import ahocorasick
+import ahocorasick_rs
 
 from policylens.model import Place
 
@@ -58,19 +58,22 @@ class Gazetteer:
             if division.short and division.short not in stoplist:
                 names.setdefault(division.short, set()).add(division.code)
         self.names = {name: tuple(sorted(codes)) for name, codes in names.items()}
-        # Aho-Corasick finds all 6,000 names in one pass (a regex alternation tries each).
-        self.automaton = ahocorasick.Automaton()
-        for name in self.names:
-            self.automaton.add_word(name, name)
-        self.automaton.make_automaton()
+        # Aho-Corasick finds all 6,000 names in one pass (a regex alternation tries each);
+        # the Rust automaton is ~10x faster than pyahocorasick, whose root node is a list
+        # of thousands of first characters searched one by one.
+        self.name_list = list(self.names)
+        self.automaton = ahocorasick_rs.AhoCorasick(
+            self.name_list, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
+        )
 
     def find(self, text: str) -> list[PlaceMention]:
         """Return the place names in a text: leftmost, longest, not overlapping."""
         if not text or not self.names:
             return []
+        names, candidates = self.name_list, self.names
         return [
-            PlaceMention(end + 1 - len(name), end + 1, name, self.names[name])
-            for end, name in self.automaton.iter_long(text)
+            PlaceMention(start, end, names[index], candidates[names[index]])
+            for index, start, end in self.automaton.find_matches_as_indexes(text)
         ]
 
     def chain(self, code: str) -> list[Division]:

@@ -11,7 +11,8 @@ from policylens.gazetteer import NATION, Gazetteer
 from policylens.model import DateValue, Document, Item, Place, Provenance, Span
 from policylens.resources import Resources
 
-SENTENCE_END = re.compile(r"[。！？；\n]")
+SENTENCE_MARKS = "。！？；\n"
+SENTENCE_END = re.compile(f"[{SENTENCE_MARKS}]")
 WHOLE_AREA = re.compile(r"全(省|市|区|县)")
 
 
@@ -153,10 +154,8 @@ def paragraph_start(text: str, position: int) -> int:
 
 def sentence_start(text: str, position: int) -> int:
     """Return where the sentence holding ``position`` starts."""
-    last = 0
-    for match in SENTENCE_END.finditer(text, 0, position):
-        last = match.end()
-    return last
+    # Five searches in C beat walking every mark from the start of a long item.
+    return max(text.rfind(mark, 0, position) for mark in SENTENCE_MARKS) + 1
 
 
 def sentence_end(text: str, position: int) -> int:

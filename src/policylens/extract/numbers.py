@@ -24,6 +24,8 @@ ABOUT = ("近", "约", "接近", "大约")
 
 # 超过2500 亿元 · 2—3个 · 20多个 · 数亿元 · 一亿元 · 194% · 15家 · 1.8亿
 QUANTITY = re.compile(
+    # The lookahead lets the engine skip, cheaply, every position no quantity can start at.
+    r"(?=[\s\d不最超突至高多接大逾近约零一二两三四五六七八九十百千])"
     r"(?P<pre>不超过|不高于|最多|超过|突破|不少于|不低于|至少|高于|多于|接近|大约|逾|超|近|约)?\s*"
     r"(?P<num>\d+(?:\.\d+)?|[零一二两三四五六七八九十百千]+(?=\s*(?:万|亿|[个家项])))"
     r"(?:\s*[—–\-~～至到]\s*(?P<num2>\d+(?:\.\d+)?))?"
