@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -11,8 +13,7 @@ from policylens.gazetteer import NATION, Gazetteer
 from policylens.model import DateValue, Document, Item, Place, Provenance, Span
 from policylens.resources import Resources
 
-SENTENCE_MARKS = "。！？；\n"
-SENTENCE_END = re.compile(f"[{SENTENCE_MARKS}]")
+SENTENCE_END = re.compile(r"[。！？；\n]")
 WHOLE_AREA = re.compile(r"全(省|市|区|县)")
 
 
@@ -154,8 +155,17 @@ def paragraph_start(text: str, position: int) -> int:
 
 def sentence_start(text: str, position: int) -> int:
     """Return where the sentence holding ``position`` starts."""
-    # Five searches in C beat walking every mark from the start of a long item.
-    return max(text.rfind(mark, 0, position) for mark in SENTENCE_MARKS) + 1
+    ends = sentence_ends(text)
+    return ends[bisect.bisect_left(ends, position + 1) - 1]
+
+
+@functools.lru_cache(maxsize=64)
+def sentence_ends(text: str) -> tuple[int, ...]:
+    """Return 0 and the offset after every sentence mark of a text, in order.
+
+    Extractors ask for sentence starts many times per item; one scan per text serves all.
+    """
+    return (0, *(match.end() for match in SENTENCE_END.finditer(text)))
 
 
 def sentence_end(text: str, position: int) -> int:

@@ -69,6 +69,13 @@ def _valid(year: int | None, month: int, day: int | None) -> bool:
     return True
 
 
+def _full_hit(m: re.Match[str]) -> DateHit:
+    """Return the hit of a year-month-day match (2023年9月18日, 2023-9-18)."""
+    return DateHit(
+        m.start(), m.end(), m.group(0), int(m.group(1)), int(m.group(2)), int(m.group(3))
+    )
+
+
 def find_dates(text: str) -> list[DateHit]:
     """Return full, ISO, month-day, year-month and relative dates, in order, without overlaps."""
     hits: list[DateHit] = []
@@ -82,25 +89,28 @@ def find_dates(text: str) -> list[DateHit]:
         taken.append((hit.start, hit.end))
         hits.append(hit)
 
-    for m in FULL_DATE.finditer(text):
-        add(
-            DateHit(
-                m.start(), m.end(), m.group(0), int(m.group(1)), int(m.group(2)), int(m.group(3))
-            )
-        )
-    for m in ISO_DATE.finditer(text):
-        add(
-            DateHit(
-                m.start(), m.end(), m.group(0), int(m.group(1)), int(m.group(2)), int(m.group(3))
-            )
-        )
-    for m in RELATIVE_MONTH.finditer(text):
-        day = int(m.group(3)) if m.group(3) else None
-        add(DateHit(m.start(), m.end(), m.group(0), None, int(m.group(2)), day, m.group(1)))
-    for m in MONTH_DAY.finditer(text):
-        add(DateHit(m.start(), m.end(), m.group(0), None, int(m.group(1)), int(m.group(2))))
-    for m in YEAR_MONTH.finditer(text):
-        add(DateHit(m.start(), m.end(), m.group(0), int(m.group(1)), int(m.group(2)), None))
+    # Each form needs its marker characters; most items lack some, and a substring test
+    # is far cheaper than a regex pass over the item.
+    has_month = "月" in text
+    has_year = "年" in text
+    if has_month and has_year and "日" in text:
+        for m in FULL_DATE.finditer(text):
+            add(_full_hit(m))
+    if "-" in text:
+        for m in ISO_DATE.finditer(text):
+            add(_full_hit(m))
+    if not has_month:
+        return sorted(hits, key=lambda h: h.start)
+    if has_year:
+        for m in RELATIVE_MONTH.finditer(text):
+            day = int(m.group(3)) if m.group(3) else None
+            add(DateHit(m.start(), m.end(), m.group(0), None, int(m.group(2)), day, m.group(1)))
+    if "日" in text:
+        for m in MONTH_DAY.finditer(text):
+            add(DateHit(m.start(), m.end(), m.group(0), None, int(m.group(1)), int(m.group(2))))
+    if has_year:
+        for m in YEAR_MONTH.finditer(text):
+            add(DateHit(m.start(), m.end(), m.group(0), int(m.group(1)), int(m.group(2)), None))
     for m in BARE_MONTH.finditer(text):
         add(
             DateHit(

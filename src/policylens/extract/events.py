@@ -45,10 +45,9 @@ def extract_events(item: Item, ctx: DocContext) -> Iterator[Event]:
 def extract_topics(item: Item, ctx: DocContext) -> Iterator[TopicTag]:
     """Yield one tag per taxonomy topic whose trigger words occur in the item."""
     found: dict[str, list[tuple[int, str]]] = {}
-    for topic, trigger in ctx.res.topics:
-        at = item.text.find(trigger)
-        if at != -1:
-            found.setdefault(topic, []).append((at, trigger))
+    for index, at in ctx.res.first_topic_triggers(item.text):
+        topic, trigger = ctx.res.topics[index]
+        found.setdefault(topic, []).append((at, trigger))
     for topic, hits in found.items():
         hits.sort()
         first, trigger = hits[0]

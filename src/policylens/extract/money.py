@@ -96,8 +96,9 @@ def _investors(sentence: str) -> tuple[str, ...]:
 def extract_deals(item: Item, ctx: DocContext) -> Iterator[Deal]:
     """Yield each financing round in an item, once per company and round."""
     text = item.text
+    if "轮" not in text:
+        return
     seen: set[tuple[str, str]] = set()
-    item_date = next((h for h in ctx.dates(item) if h.day), None)
     for match in ROUND.finditer(text):
         following = text[match.end() : match.end() + 6]
         if not re.match(r"\s*(?:融资|战略投资|投资|募资)", following):
@@ -113,6 +114,7 @@ def extract_deals(item: Item, ctx: DocContext) -> Iterator[Deal]:
         sentence = text[start:end]
         money = [q for q in find_quantities(sentence) if q.is_money]
         amount = money[0] if money else None
+        item_date = next((h for h in ctx.dates(item) if h.day), None)
         yield Deal(
             company=company,
             round=round_name,

@@ -30,6 +30,9 @@ WIDTH_TABLE: dict[int, str] = {
 WIDTH_TABLE[0x3000] = " "  # ideographic space
 WIDTH_TABLE[0x00A0] = " "  # no-break space
 WIDTH_TABLE[0xFEFF] = " "  # stray byte-order mark inside text
+# str.translate with a dict looks up every character; a character class finds the few
+# full-width ones in C, an order of magnitude faster on Chinese text.
+WIDE_CHAR = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(WIDTH_TABLE)) + "]")
 
 _TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü"
 # A pinyin gloss glued to a character, as in 產(chǎn)業(yè): a CJK character (or a
@@ -59,7 +62,7 @@ def fix_mojibake(text: TrackedText) -> TrackedText:
 
 def fold_width(text: TrackedText) -> TrackedText:
     """Return the text with full-width digits, letters and spaces made half-width."""
-    return text.translate(WIDTH_TABLE)
+    return text.sub_same_length(WIDE_CHAR, lambda match: WIDTH_TABLE[ord(match.group(0))])
 
 
 def _literal_pattern(pairs: tuple[tuple[str, str], ...]) -> re.Pattern[str] | None:
