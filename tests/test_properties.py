@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policylens.model import OffsetMap, Span
-from policylens.normalize import normalize
+from policylens.normalize import normalize, punctuation
+from policylens.normalize.tracked import TrackedText
 
 # Text drawn from what the sample documents are made of: Chinese (simplified and
 # traditional), pinyin glosses, ASCII and full-width marks, digits, spaces and line breaks.
@@ -83,3 +85,26 @@ def test_offset_map_round_trips_origins(origins):
     if origins:
         span = offsets.span_to_raw(Span(0, len(origins)))
         assert span == Span(origins[0], origins[-1] + 1)
+
+
+def _tidy_by_regex(text: str) -> str:
+    """tidy_spaces as first written, five regex passes: the reference the fast one must match."""
+    tight = rf"[{punctuation.HAN}{punctuation.CJK_PUNCT}]"
+    text = re.sub(rf"(?<={tight})[ \t]+(?={tight}|\d)|(?<=\d)[ \t]+(?={tight})", "", text)
+    text = re.sub(r"[ \t\f\v]+", " ", text)
+    text = re.sub(r"(?m)^ +| +$", "", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return re.sub(r"^\n+|\n+$", "", text)
+
+
+BLANKS = st.text(
+    alphabet=st.sampled_from(list("元宇宙，。（）《》—…·ab1２٣ \t\f\v\n")), max_size=60
+)
+
+
+@given(text=BLANKS)
+def test_tidy_spaces_matches_its_regex_definition(text):
+    tidied = punctuation.tidy_spaces(TrackedText.from_raw(text))
+    assert tidied.text == _tidy_by_regex(text)
+    assert len(tidied.origins) == len(tidied.text)
+    assert all(0 <= o < len(text) for o in tidied.origins.tolist())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import bisect
+import numpy as np
 
 from policylens.model import CleanText, OffsetMap, SourceLink
 from policylens.normalize import boilerplate, punctuation, residue, script
@@ -33,16 +33,16 @@ def normalize(raw_text: str, res: Resources) -> CleanText:
     # 4. spacing last, so earlier steps still see the line structure they rely on
     text = punctuation.tidy_spaces(text)
     links = tuple(_anchor(link, found.ref_marks, text.origins) for link in found.links)
-    return CleanText(text.text, OffsetMap.from_origins(list(text.origins)), links, metadata)
+    return CleanText(text.text, OffsetMap.from_origins(text.origins), links, metadata)
 
 
 def _anchor(
-    link: SourceLink, marks: tuple[tuple[int, int], ...], origins: tuple[int, ...]
+    link: SourceLink, marks: tuple[tuple[int, int], ...], origins: np.ndarray
 ) -> SourceLink:
     """Return the link with the clean offset of its reference mark, when the text has one."""
     raw = next((offset for number, offset in marks if number == link.number), None)
     if raw is None:
         return link
     # The mark itself was removed: anchor at the first clean character after it.
-    anchor = min(bisect.bisect_left(origins, raw), max(len(origins) - 1, 0))
+    anchor = min(int(np.searchsorted(origins, raw)), max(len(origins) - 1, 0))
     return SourceLink(link.url, link.number, link.raw_span, anchor)

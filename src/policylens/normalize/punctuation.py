@@ -25,6 +25,8 @@ _MARK_RANK = {"。": 4, "；": 3, ";": 3, "、": 2, "，": 1, ",": 1}
 # Spaces a PDF or a careless editor put inside Chinese text: "2023 年 9 月", "举 行".
 _TIGHT = rf"[{HAN}{CJK_PUNCT}]"
 SPACE_IN_CHINESE = re.compile(rf"(?<={_TIGHT})[ \t]+(?={_TIGHT}|\d)|(?<=\d)[ \t]+(?={_TIGHT})")
+BLANK_RUN = re.compile(r"[ \t\f\v]+")
+BLANK_LINES = re.compile(r"\n{3,}")
 # One very long line whose paragraphs are separated by single spaces (pages
 # flattened by a scraper): a space between two Chinese characters or marks ends a paragraph.
 LONG_LINE = 600
@@ -90,13 +92,48 @@ def split_flattened_lines(text: TrackedText) -> TrackedText:
     return text.apply(edits)
 
 
+def _is_tight(char: str) -> bool:
+    """Return whether a character is Chinese or a Chinese mark (no space belongs beside it)."""
+    return "\u3400" <= char <= "\u9fff" or char in CJK_PUNCT
+
+
+def _space_edits(text: str) -> list[Edit]:
+    """Return the edits that drop spaces inside Chinese and at line edges, and make every
+    other run of blanks one space.
+
+    One scan for runs of blanks, each judged by its two neighbours in Python: a regex with
+    lookbehinds at its start would try every position of the text instead.
+    """
+    edits: list[Edit] = []
+    end_of_text = len(text)
+    for match in BLANK_RUN.finditer(text):
+        start, end = match.span()
+        before = text[start - 1] if start else "\n"
+        after = text[end] if end < end_of_text else "\n"
+        run = match.group(0)
+        tabs_only_spaces = "\f" not in run and "\v" not in run
+        inside_chinese = tabs_only_spaces and (
+            (_is_tight(before) and (_is_tight(after) or after.isdecimal()))
+            or (before.isdecimal() and _is_tight(after))
+        )
+        if inside_chinese or before == "\n" or after == "\n":
+            edits.append((start, end, ""))
+        elif run != " ":
+            edits.append((start, end, " "))
+    return edits
+
+
 def tidy_spaces(text: TrackedText) -> TrackedText:
     """Return the text without spaces inside Chinese, line-edge spaces or extra blank lines."""
-    text = text.sub(SPACE_IN_CHINESE, "")
-    text = text.sub(re.compile(r"[ \t\f\v]+"), " ")
-    text = text.sub(re.compile(r"(?m)^ +| +$"), "")
-    text = text.sub(re.compile(r"\n{3,}"), "\n\n")
-    return text.sub(re.compile(r"^\n+|\n+$"), "")
+    text = text.apply(_space_edits(text.text))
+    text = text.sub(BLANK_LINES, "\n\n")
+    body = text.text
+    leading = len(body) - len(body.lstrip("\n"))
+    trailing = len(body) - len(body.rstrip("\n")) if leading < len(body) else 0
+    edits = [(0, leading, "")] if leading else []
+    if trailing:
+        edits.append((len(body) - trailing, len(body), ""))
+    return text.apply(edits)
 
 
 # Hard-wrapped text (PDF text layers): every line of a paragraph is a line of

@@ -134,7 +134,7 @@ def remove_residue(text: TrackedText) -> tuple[TrackedText, Residue]:
                 SourceLink(
                     url,
                     number,
-                    Span(text.origins[start], text.origins[spans[last][1] - 1] + 1),
+                    Span(text.origin(start), text.origin(spans[last][1] - 1) + 1),
                 )
             )
             edits.append((start, spans[last][1], ""))
@@ -159,13 +159,13 @@ def remove_residue(text: TrackedText) -> tuple[TrackedText, Residue]:
             if ref:
                 number = _number(ref.group(1))
                 if number is not None:
-                    marks.append((number, text.origins[start + ref.start(1)]))
+                    marks.append((number, text.origin(start + ref.start(1))))
                 edits.append((start + ref.start(), end, ""))
                 content_end = start + ref.start()
         for sup in SUPERSCRIPT_RUN.finditer(line[: content_end - start]):
             number = _number(sup.group(0))
             if number is not None:
-                marks.append((number, text.origins[start + sup.start()]))
+                marks.append((number, text.origin(start + sup.start())))
             edits.append((start + sup.start(), start + sup.end(), ""))
         leader = DOT_LEADER.search(line)
         if leader:

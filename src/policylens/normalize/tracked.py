@@ -11,20 +11,31 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 Edit = tuple[int, int, str]  # replace text[start:end] with the string
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class TrackedText:
-    """A string plus, for each character, its index in the raw text."""
+    """A string plus, for each character, its index in the raw text.
+
+    The origins are a numpy array: edits copy slices of it in C rather than
+    one Python int per character, which made origin-keeping the slowest part of
+    normalizing.
+    """
 
     text: str
-    origins: tuple[int, ...]
+    origins: np.ndarray  # int64, one per character of ``text``, never decreasing
 
     @classmethod
     def from_raw(cls, raw: str) -> TrackedText:
         """Return raw text mapped onto itself."""
-        return cls(raw, tuple(range(len(raw))))
+        return cls(raw, np.arange(len(raw), dtype=np.int64))
+
+    def origin(self, index: int) -> int:
+        """Return the raw offset of one character, as a plain int."""
+        return int(self.origins[index])
 
     def apply(self, edits: Iterable[Edit]) -> TrackedText:
         """Return the text with non-overlapping edits applied, origins carried along.
@@ -35,7 +46,7 @@ class TrackedText:
         """
         text, origins = self.text, self.origins
         pieces: list[str] = []
-        new_origins: list[int] = []
+        new_origins: list[np.ndarray] = []
         pos = 0
         changed = False
         for start, end, replacement in sorted(edits):
@@ -45,15 +56,16 @@ class TrackedText:
                 continue
             changed = True
             pieces.append(text[pos:start])
-            new_origins.extend(origins[pos:start])
+            new_origins.append(origins[pos:start])
             pieces.append(replacement)
-            new_origins.extend(_spread(origins, start, end, len(replacement)))
+            if replacement:
+                new_origins.append(_spread(origins, start, end, len(replacement)))
             pos = end
         if not changed:
             return self
         pieces.append(text[pos:])
-        new_origins.extend(origins[pos:])
-        return TrackedText("".join(pieces), tuple(new_origins))
+        new_origins.append(origins[pos:])
+        return TrackedText("".join(pieces), np.concatenate(new_origins))
 
     def sub(
         self, pattern: re.Pattern[str], repl: str | Callable[[re.Match[str]], str]
@@ -88,19 +100,18 @@ class TrackedText:
         return TrackedText(translated, self.origins)
 
 
-def _spread(origins: tuple[int, ...], start: int, end: int, count: int) -> list[int]:
+def _spread(origins: np.ndarray, start: int, end: int, count: int) -> np.ndarray:
     """Return ``count`` origins drawn in order from ``origins[start:end]``."""
-    if count == 0:
-        return []
     if end > start:
         width = end - start
         if width == count:
-            return list(origins[start:end])
-        return [origins[start + min(k * width // count, width - 1)] for k in range(count)]
+            return origins[start:end]
+        steps = np.minimum(np.arange(count) * width // count, width - 1)
+        return origins[start + steps]
     # A pure insertion borrows the origin of its neighbour.
     if start > 0:
-        return [origins[start - 1]] * count
-    return [origins[0] if origins else 0] * count
+        return np.full(count, origins[start - 1], dtype=np.int64)
+    return np.full(count, origins[0] if len(origins) else 0, dtype=np.int64)
 
 
 def line_spans(text: str) -> list[tuple[int, int]]:
