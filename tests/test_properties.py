@@ -108,3 +108,16 @@ def test_tidy_spaces_matches_its_regex_definition(text):
     assert tidied.text == _tidy_by_regex(text)
     assert len(tidied.origins) == len(tidied.text)
     assert all(0 <= o < len(text) for o in tidied.origins.tolist())
+
+
+# The first form of the pattern, lookbehind first: the reference the reordered one must match.
+_MARK_REFERENCE = re.compile(
+    rf"(?<=[{punctuation.HAN}{punctuation.CJK_PUNCT}])[,;:!?]"
+    rf"|[,;!?](?=[{punctuation.HAN}{punctuation.CJK_PUNCT}])|,(?=\s*[{punctuation.HAN}])"
+)
+
+
+@given(text=st.text(alphabet=st.sampled_from(list("元宇，。《》,;:!?a1 \n")), max_size=40))
+def test_ascii_marks_found_as_the_lookbehind_form_finds_them(text):
+    found = [m.span() for m in punctuation.ASCII_MARK_IN_CHINESE.finditer(text)]
+    assert found == [m.span() for m in _MARK_REFERENCE.finditer(text)]

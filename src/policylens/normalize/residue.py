@@ -106,7 +106,9 @@ def remove_residue(text: TrackedText) -> tuple[TrackedText, Residue]:
     """Return the text without PDF residue, and the footnote links and marks it held."""
     spans = line_spans(text.text)
     lines = [text.text[s:e] for s, e in spans]
-    has_footnotes = any(parse_footnote_line(line) for line in lines)
+    # A footnote line holds a URL: without one in the text, no line need be parsed.
+    may_have_footnotes = URL_START.search(text.text) is not None
+    has_footnotes = may_have_footnotes and any(parse_footnote_line(line) for line in lines)
     entry_numbers = _entry_numbers(lines)
     edits: list[Edit] = []
     links: list[SourceLink] = []
@@ -118,7 +120,7 @@ def remove_residue(text: TrackedText) -> tuple[TrackedText, Residue]:
     while index < len(lines):
         line = lines[index]
         start, end = spans[index]
-        footnote = parse_footnote_line(line)
+        footnote = parse_footnote_line(line) if may_have_footnotes else None
         if footnote is not None:
             number, url = footnote
             last = index

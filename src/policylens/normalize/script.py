@@ -50,6 +50,8 @@ _SUSPECT_MOJIBAKE = re.compile(
 
 def fix_mojibake(text: TrackedText) -> TrackedText:
     """Return the text with mis-decoded lines repaired by ftfy."""
+    if not _SUSPECT_MOJIBAKE.search(text.text):
+        return text
     edits = []
     for start, end in line_spans(text.text):
         line = text.text[start:end]

@@ -118,8 +118,8 @@ def line_spans(text: str) -> list[tuple[int, int]]:
     """Return ``(start, end)`` of every line, without its newline."""
     spans: list[tuple[int, int]] = []
     start = 0
-    for match in re.finditer(r"\n", text):
-        spans.append((start, match.start()))
-        start = match.end()
-    spans.append((start, len(text)))
+    for line in text.split("\n"):
+        end = start + len(line)
+        spans.append((start, end))
+        start = end + 1
     return spans
