@@ -43,10 +43,6 @@ class Resources:
     agency_abbreviations: tuple[tuple[str, str], ...]  # (short ending, full ending), longest first
     national_agencies: tuple[str, ...] = ()  # names of national bodies, from ``agencies``
     topic_triggers: Any = None  # ahocorasick_rs.AhoCorasick over the triggers of ``topics``
-    # Any boilerplate / metadata rule at all: one search tells most lines apart from
-    # rule lines, instead of one search per rule.
-    any_boilerplate: re.Pattern[str] | None = None
-    any_metadata_line: re.Pattern[str] | None = None
 
     def canonical_agency(self, name: str) -> str:
         """Return an agency's full name: 工信部 → 工业和信息化部, 上海市科委 → …科学技术委员会."""
@@ -130,16 +126,7 @@ def load_resources(data_dir: Path | None = None) -> Resources:
         ),
         national_agencies=tuple(n for n, a in agencies.items() if a.level == "national"),
         topic_triggers=ahocorasick_rs.AhoCorasick([trigger for _, trigger in topics]),
-        any_boilerplate=_any_of([rule.pattern for rule in boilerplate]),
-        any_metadata_line=_any_of([pattern for _, pattern in metadata]),
     )
-
-
-def _any_of(patterns: list[re.Pattern[str]]) -> re.Pattern[str] | None:
-    """Return one pattern that finds a match wherever any of the patterns would."""
-    if not patterns:
-        return None
-    return re.compile("|".join(f"(?:{pattern.pattern})" for pattern in patterns))
 
 
 def _words(name: str, data_dir: Path | None) -> list[str]:

@@ -13,8 +13,6 @@ def page_metadata(text: str, res: Resources) -> tuple[tuple[str, str], ...]:
     found: list[tuple[str, str]] = []
     for start, end in line_spans(text):
         line = text[start:end].strip()
-        if res.any_metadata_line is None or not res.any_metadata_line.search(line):
-            continue
         for key, pattern in res.metadata_lines:
             match = pattern.search(line)
             if match:
@@ -28,7 +26,7 @@ def remove_boilerplate(text: TrackedText, res: Resources) -> TrackedText:
     edits: list[Edit] = []
     for start, end in line_spans(text.text):
         line = text.text[start:end].strip()
-        if not line or res.any_boilerplate is None or not res.any_boilerplate.search(line):
+        if not line:
             continue
         rule = next((r for r in res.boilerplate if r.pattern.search(line)), None)
         if rule is None:
