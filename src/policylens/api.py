@@ -19,6 +19,7 @@ from policylens.parallel import Known, Outcome, outcomes
 from policylens.resources import load_resources
 from policylens.store import DocumentDetail, DocumentSummary, ItemRecord, SaveResult, Store
 from policylens.store.facts import FactRecord
+from policylens.store.failures import database_failures, failure_kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +64,13 @@ class IngestReport:
 def open_store(db: str | None = None, settings: Settings | None = None) -> Iterator[Store]:
     """Yield the store at ``db`` (a URL or SQLite path), else the configured one."""
     settings = settings or load_settings(db_url=db)
-    store = Store(settings.db_url)
-    try:
-        yield store
-    finally:
-        store.close()
+    # A locked, full or read-only database, met anywhere inside, is one clear error.
+    with database_failures(settings.db_url, settings.lock_timeout_s):
+        store = Store(settings.db_url, settings.lock_timeout_s)
+        try:
+            yield store
+        finally:
+            store.close()
 
 
 def store_outcome(source: str, outcome: Outcome, store: Store) -> SourceResult:
@@ -79,6 +82,8 @@ def store_outcome(source: str, outcome: Outcome, store: Store) -> SourceResult:
     try:
         saved: SaveResult = store.save(outcome)
     except StoreError as exc:
+        if failure_kind(exc) is not None:
+            raise  # the database refuses every document now, not just this one: stop
         return SourceResult(source, "error", problem=f"not stored: {exc}")
     status = "stored" if saved.created else "duplicate"
     facts = len(outcome.facts) if saved.created else 0

@@ -9,6 +9,7 @@ from typing import Any
 
 DEFAULT_DB_URL = "sqlite:///policylens.db"
 DEFAULT_INCLUDE = ("*.txt", "*.md", "*.html", "*.htm", "*.pdf", "*.docx")
+DEFAULT_LOCK_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,7 @@ class Settings:
     exclude: tuple[str, ...] = ()
     duplicate_threshold: float = 0.6
     policy_match_threshold: float = 0.9
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
 
 
 SETTINGS_HELP: dict[str, tuple[str, str]] = {
@@ -40,6 +42,11 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
         "POLICYLENS_POLICY_MATCH_THRESHOLD",
         "Title similarity (0-1) above which two mentions of the same region, kind and period "
         "are linked as one policy.",
+    ),
+    "lock_timeout_s": (
+        "POLICYLENS_LOCK_TIMEOUT",
+        "Seconds to wait for another process's lock on the knowledge base before giving up "
+        "with a message (SQLite busy timeout, PostgreSQL lock_timeout).",
     ),
 }
 

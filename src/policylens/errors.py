@@ -20,6 +20,22 @@ class StoreError(PolicyLensError):
     """The database could not be opened or written."""
 
 
+class DatabaseUnavailableError(StoreError):
+    """The whole knowledge base refuses work now (not one input): a command stops at once."""
+
+
+class DatabaseLockedError(DatabaseUnavailableError):
+    """Another process held a lock on the knowledge base for longer than the lock timeout."""
+
+
+class DiskFullError(DatabaseUnavailableError):
+    """The disk under the knowledge base is full; the unfinished write was rolled back."""
+
+
+class ReadOnlyDatabaseError(DatabaseUnavailableError):
+    """The knowledge base can be read but not written by this user."""
+
+
 class NotFoundError(PolicyLensError):
     """A document or item asked for by id or name does not exist (or is ambiguous)."""
 

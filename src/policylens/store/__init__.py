@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, or_, select
+from sqlalchemy import Engine, create_engine, func, inspect, make_url, or_, select
 from sqlalchemy.exc import (
     ArgumentError,
     IntegrityError,
@@ -18,10 +18,11 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, selectinload
 
+from policylens.config import DEFAULT_LOCK_TIMEOUT_S
 from policylens.errors import NotFoundError, StoreError
 from policylens.model import Document
 from policylens.search import index as search_index  # a module: no cycle on first import
-from policylens.store import migrate
+from policylens.store import connect, migrate
 from policylens.store.facts import FactRecord, fact_record, fact_row, rebuild_document
 from policylens.store.schema import (
     SCHEMA_VERSION,
@@ -31,7 +32,7 @@ from policylens.store.schema import (
     LinkRow,
     SchemaInfo,
 )
-from policylens.store.search_tables import ensure_search_schema
+from policylens.store.search_tables import FTS_TABLE, ensure_search_schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,34 +98,14 @@ class DocumentDetail:
     items: list[ItemRecord]
 
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+def open_engine(url: str, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> Engine:
+    """Return an engine for the URL with the schema created; raise StoreError with the reason.
 
-
-def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers and one writer work at once, and a second ingest waits for the
-    # writer's lock instead of failing; a killed process never leaves half a document.
-    # pysqlite commits DDL on its own; taking BEGIN into our hands makes a migration
-    # all-or-nothing, so a process killed mid-way leaves no half-made schema.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-def _begin_sqlite(connection: Any) -> None:
-    # A transaction that reads before it writes (a migration) takes the write lock first:
-    # two deferred ones that both read would deadlock, and SQLite would not wait.
-    immediate = connection.get_execution_options().get("sqlite_immediate", False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-def open_engine(url: str) -> Engine:
-    """Return an engine for the URL with the schema created; raise StoreError with the reason."""
+    An SQLite file this process may not write is opened read-only (reading commands work).
+    """
     try:
-        engine = create_engine(url)
+        read_only_url = connect.read_only_sqlite_url(make_url(url))
+        engine = create_engine(read_only_url or url)
     except (ArgumentError, NoSuchModuleError) as exc:
         raise StoreError(f"cannot use database URL {url!r}: {exc}") from exc
     except ImportError as exc:
@@ -132,9 +113,7 @@ def open_engine(url: str) -> Engine:
             f"the driver for {url.split(':', 1)[0]} is missing ({exc.name}); "
             "for PostgreSQL: pip install 'policylens[postgres]'"
         ) from exc
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _configure_sqlite)
-        event.listen(engine, "begin", _begin_sqlite)
+    connect.configure(engine, lock_timeout_s, read_only=read_only_url is not None)
     for attempt in range(SCHEMA_ATTEMPTS):
         try:
             _create_schema(engine)
@@ -153,7 +132,26 @@ SCHEMA_ATTEMPTS = 5
 SCHEMA_LOCK = 7_311_000  # PostgreSQL advisory lock key held while the schema is created
 
 
+def _schema_is_current(engine: Engine) -> bool:
+    # Checked by reading only, so a current database opens without the write lock: while
+    # another process holds it, and from a file this process may not write.
+    with engine.connect() as connection:
+        if not migrate.is_current(connection):
+            return False
+        tables = inspect(connection).get_table_names()
+        if engine.dialect.name == "sqlite" and FTS_TABLE not in tables:
+            return False
+        return (
+            connection.scalar(
+                select(SchemaInfo.version).where(SchemaInfo.version == SCHEMA_VERSION)
+            )
+            is not None
+        )
+
+
 def _create_schema(engine: Engine) -> None:
+    if _schema_is_current(engine):
+        return
     with (
         engine.connect().execution_options(sqlite_immediate=True) as connection,
         connection.begin(),
@@ -170,9 +168,9 @@ def _create_schema(engine: Engine) -> None:
 class Store:
     """Reads and writes documents and items; every write is one transaction per document."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> None:
         self.url = url
-        self.engine = open_engine(url)
+        self.engine = open_engine(url, lock_timeout_s)
 
     def close(self) -> None:
         """Release the database connections."""

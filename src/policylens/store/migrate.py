@@ -43,6 +43,11 @@ def current_revision(connection: Connection) -> str | None:
     return None
 
 
+def is_current(connection: Connection) -> bool:
+    """Return whether the database is at the newest revision (reading only)."""
+    return current_revision(connection) == head_revision()
+
+
 def upgrade(connection: Connection) -> None:
     """Bring the database on ``connection`` to the newest schema, in its transaction."""
     config = alembic_config(connection)
@@ -61,4 +66,10 @@ def upgrade(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
-__all__: list[Any] = ["alembic_config", "current_revision", "head_revision", "upgrade"]
+__all__: list[Any] = [
+    "alembic_config",
+    "current_revision",
+    "head_revision",
+    "is_current",
+    "upgrade",
+]
