@@ -18,11 +18,14 @@ from starlette.routing import Match
 
 from policylens.errors import (
     CorrectionError,
+    DatabaseLockedError,
+    DiskFullError,
     ExchangeError,
     IngestError,
     MissingFontError,
     NotFoundError,
     PolicyLensError,
+    ReadOnlyDatabaseError,
     SearchError,
     StoreError,
 )
@@ -36,10 +39,19 @@ STATUS: tuple[tuple[type[PolicyLensError], int], ...] = (
     (ExchangeError, 400),
     (IngestError, 422),
     (MissingFontError, 503),
+    # The database, not the request: locked (retry later), full (507 Insufficient Storage),
+    # read-only (403: this server refuses writes, and retrying will not help).
+    (DatabaseLockedError, 503),
+    (DiskFullError, 507),
+    (ReadOnlyDatabaseError, 403),
     (StoreError, 503),
 )
+# Seconds a client is told to wait before retrying a request that met a locked database.
+RETRY_AFTER_LOCKED_S = 5
 # Statuses the API declares for every operation, besides its own.
-COMMON_ERRORS = (400, 404, 422, 500)
+COMMON_ERRORS = (400, 404, 422, 500, 503)
+# And the statuses of every write, besides its own: no token, a read-only or full database.
+WRITE_ERRORS = (401, 403, 507)
 
 
 class ClientError(Exception):
@@ -97,7 +109,9 @@ def error_response(
 
 async def _known(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PolicyLensError)
-    return error_response(request, status_of(exc), str(exc))
+    locked = isinstance(exc, DatabaseLockedError)
+    headers = {"Retry-After": str(RETRY_AFTER_LOCKED_S)} if locked else None
+    return error_response(request, status_of(exc), str(exc), headers=headers)
 
 
 async def _client(request: Request, exc: Exception) -> Response:

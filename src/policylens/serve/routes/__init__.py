@@ -11,13 +11,16 @@ from policylens.serve.schemas import ErrorBody
 DESCRIPTIONS = {
     400: "The request cannot be run as asked (the message says why).",
     401: "A write without the server's token.",
+    403: "A write to a knowledge base that is read-only for this server.",
     404: "No such document, item or policy.",
     409: "A correction that contradicts the knowledge base.",
     413: "A body or file over the size limit.",
     415: "A content type or file format that is not accepted.",
     422: "A parameter or body that is not valid.",
     500: "An internal error (logged by the server).",
-    503: "The database (or a font for charts) is not available.",
+    503: "The database is locked by another process (retry later) or not available, "
+    "or a chart has no font.",
+    507: "The disk under the knowledge base is full; nothing was written.",
 }
 DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 

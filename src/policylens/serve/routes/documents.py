@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 
 from policylens import api
 from policylens.serve.deps import Page, State, WriteAccess
-from policylens.serve.errors import COMMON_ERRORS, ClientError
+from policylens.serve.errors import COMMON_ERRORS, WRITE_ERRORS, ClientError
 from policylens.serve.kb import delete_document, raw_text
 from policylens.serve.routes import date_query, errors_for, text_query
 from policylens.serve.schemas import (
@@ -84,7 +84,7 @@ def get_document(
     openapi_extra={"requestBody": UPLOAD_BODY},
     responses={
         200: {"model": IngestBody, "description": "Every source was stored already."},
-        **errors_for(401, 413, 415),
+        **errors_for(*WRITE_ERRORS, 413, 415),
     },
 )
 async def upload_documents(request: Request, state: State) -> JSONResponse:
@@ -133,7 +133,7 @@ async def _upload_files(request: Request, state: State) -> list[Outcome]:
     "/documents/{ref}",
     response_model=Deleted,
     dependencies=[WriteAccess],
-    responses=errors_for(401),
+    responses=errors_for(*WRITE_ERRORS),
 )
 def remove_document(
     state: State, ref: Annotated[int, Path(ge=1, le=2**31 - 1, description="Document id.")]

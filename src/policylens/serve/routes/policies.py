@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path
 from policylens import api
 from policylens.link import DuplicateCluster, PolicyDetail, PolicySummary
 from policylens.serve.deps import Page, State, WriteAccess
-from policylens.serve.errors import COMMON_ERRORS
+from policylens.serve.errors import COMMON_ERRORS, WRITE_ERRORS
 from policylens.serve.routes import errors_for, text_query
 from policylens.serve.schemas import ListPage, MergeBody, SplitBody, page_of
 
@@ -39,7 +39,7 @@ def get_policy(state: State, policy_id: PolicyId) -> PolicyDetail:
     "/policies/merge",
     response_model=PolicyDetail,
     dependencies=[WriteAccess],
-    responses=errors_for(401, 409),
+    responses=errors_for(*WRITE_ERRORS, 409),
 )
 def merge_policies(state: State, body: MergeBody) -> PolicyDetail:
     """Record that these policies are one (kept across reextract); return the merged one."""
@@ -50,7 +50,7 @@ def merge_policies(state: State, body: MergeBody) -> PolicyDetail:
     "/policies/{policy_id}/split",
     response_model=PolicyDetail,
     dependencies=[WriteAccess],
-    responses=errors_for(401, 409),
+    responses=errors_for(*WRITE_ERRORS, 409),
 )
 def split_policy(state: State, policy_id: PolicyId, body: SplitBody) -> PolicyDetail:
     """Record that these mentions (fact ids) are another policy; return theirs."""
