@@ -8,6 +8,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from policylens.extract import dates
 from policylens.model import OffsetMap, Span
 from policylens.normalize import normalize, punctuation
 from policylens.normalize.tracked import TrackedText
@@ -121,3 +122,24 @@ _MARK_REFERENCE = re.compile(
 def test_ascii_marks_found_as_the_lookbehind_form_finds_them(text):
     found = [m.span() for m in punctuation.ASCII_MARK_IN_CHINESE.finditer(text)]
     assert found == [m.span() for m in _MARK_REFERENCE.finditer(text)]
+
+
+# The date patterns as first written, each opening with its lookbehind: the references
+# the digit-first forms in extract.dates must match, groups and all.
+_DATE_REFERENCES = {
+    "FULL_DATE": r"(?<!\d)(20\d{2}|19\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日",
+    "ISO_DATE": r"(?<![\d/])(20\d{2})-(\d{1,2})-(\d{1,2})(?!\d)",
+    "MONTH_DAY": r"(?<!\d)(\d{1,2})\s*月\s*(\d{1,2})\s*日",
+    "YEAR_MONTH": r"(?<!\d)(20\d{2})\s*年\s*(\d{1,2})\s*月(?!\s*\d{1,2}\s*日)",
+    "BARE_MONTH": r"(?:^|(?<=[，。；：\n]))(\d{1,2})\s*月(?=\s*[，,]|份)",
+    "YEAR_MENTION": r"(?<!\d)(20\d{2})(?=\s*年(?!\s*[—–\-－~～至])|\s*[\u4e00-\u9fff])",
+}
+DATE_TEXT = st.text(alphabet=st.sampled_from(list("0129年月日，。；：\n-/ 份,至元")), max_size=40)
+
+
+@given(text=DATE_TEXT)
+def test_date_patterns_match_their_lookbehind_first_forms(text):
+    for name, reference in _DATE_REFERENCES.items():
+        fast = getattr(dates, name)
+        found = [(m.span(), m.groups()) for m in fast.finditer(text)]
+        assert found == [(m.span(), m.groups()) for m in re.finditer(reference, text)], name

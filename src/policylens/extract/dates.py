@@ -9,11 +9,17 @@ from datetime import date
 
 from policylens.model import DateValue
 
-FULL_DATE = re.compile(r"(?<!\d)(20\d{2}|19\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-ISO_DATE = re.compile(r"(?<![\d/])(20\d{2})-(\d{1,2})-(\d{1,2})(?!\d)")
-MONTH_DAY = re.compile(r"(?<!\d)(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-YEAR_MONTH = re.compile(r"(?<!\d)(20\d{2})\s*年\s*(\d{1,2})\s*月(?!\s*\d{1,2}\s*日)")
-BARE_MONTH = re.compile(r"(?:^|(?<=[，。；：\n]))(\d{1,2})\s*月(?=\s*[，,]|份)")  # "11月，杭州市…"
+# Each pattern starts with a digit and checks the character before it in a lookbehind
+# placed after that digit ("not preceded by a digit"): a pattern that opens with a
+# lookbehind makes the engine try every position of the text, one opening with a digit
+# lets it skip in C to the next digit. tests/test_properties.py holds them to the
+# lookbehind-first forms.
+FULL_DATE = re.compile(r"((?:20|19)(?<!\d..)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+ISO_DATE = re.compile(r"(2(?<![\d/].)0\d{2})-(\d{1,2})-(\d{1,2})(?!\d)")
+MONTH_DAY = re.compile(r"(\d(?<!\d\d)\d?)\s*月\s*(\d{1,2})\s*日")
+YEAR_MONTH = re.compile(r"(2(?<!\d.)0\d{2})\s*年\s*(\d{1,2})\s*月(?!\s*\d{1,2}\s*日)")
+# "11月，杭州市…": a month opening the text or a clause.
+BARE_MONTH = re.compile(r"(\d(?:(?<=^.)|(?<=[，。；：\n].))\d?)\s*月(?=\s*[，,]|份)")
 RELATIVE_MONTH = re.compile(r"(今年|去年|明年)\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?")
 DEADLINE = re.compile(r"(?:到|至|截至|截止到|截止|力争到|力争)\s*(20\d{2})\s*年")
 PERIOD = re.compile(r"(20\d{2})\s*[—–\-－~～至]\s*(20\d{2})\s*年?")
@@ -25,7 +31,7 @@ URL_DATES = (
     re.compile(r"/(20\d{2})(\d{2})/(\d{2})/"),
     re.compile(r"[/-](20\d{2})-(\d{2})-(\d{2})/"),
 )
-YEAR_MENTION = re.compile(r"(?<!\d)(20\d{2})(?=\s*年(?!\s*[—–\-－~～至])|\s*[\u4e00-\u9fff])")
+YEAR_MENTION = re.compile(r"(2(?<!\d.)0\d{2})(?=\s*年(?!\s*[—–\-－~～至])|\s*[\u4e00-\u9fff])")
 RELATIVE_OFFSET = {"今年": 0, "去年": -1, "明年": 1}
 
 
