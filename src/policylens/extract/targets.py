@@ -87,10 +87,15 @@ def _future_year_before(item: Item, position: int, ctx: DocContext) -> int | Non
     return years[-1] if years else None
 
 
+def _under_goal_heading(item: Item) -> bool:
+    """Return whether an item sits under a goals heading (发展目标), or is one."""
+    return any(GOAL_HEADING.search(part) for part in item.path[1:]) or bool(
+        GOAL_HEADING.search(item.title)
+    )
+
+
 def _in_goal_context(item: Item, position: int) -> bool:
-    """Return whether a figure at ``position`` is stated as a goal."""
-    if any(GOAL_HEADING.search(part) for part in item.path[1:]) or GOAL_HEADING.search(item.title):
-        return True
+    """Return whether a figure at ``position``, outside a goals heading, is stated as a goal."""
     paragraph_start = item.text.rfind("\n", 0, position) + 1
     # Words inside a title (《…行动计划》) say nothing about this figure.
     if FUTURE.search(TITLE_TEXT.sub("", item.text[paragraph_start:position])):
@@ -181,15 +186,21 @@ def extract_targets(
     plan inside an entry on Sichuan's), else to the item's own policy.
     """
     text = item.text
-    for quantity in ctx.quantities(item):
+    quantities = [
+        q for q in ctx.quantities(item) if q.unit in (*MONEY_OR_SHARE, "count") and not q.vague
+    ]
+    under_goal_heading = bool(quantities) and _under_goal_heading(item)
+    for quantity in quantities:
+        future_year = _future_year_before(item, quantity.start, ctx)
+        if (
+            not under_goal_heading
+            and not _in_goal_context(item, quantity.start)
+            and future_year is None
+        ):
+            continue
         policy_place, policy = _policy_before(text, quantity.start, mentions, ctx)
         if policy is None:
             policy_place, policy = anchor, anchor_policy
-        if quantity.unit not in (*MONEY_OR_SHARE, "count") or quantity.vague:
-            continue
-        future_year = _future_year_before(item, quantity.start, ctx)
-        if not _in_goal_context(item, quantity.start) and future_year is None:
-            continue
         if quantity.unit == "count":
             phrase, quote_start, quote_end = _count_phrase(text, quantity)
             before = text[sentence_start(text, quantity.start) : quantity.start]
