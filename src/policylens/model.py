@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,10 +24,6 @@ class Span:
 
     def __len__(self) -> int:
         return self.end - self.start
-
-
-def _run_start(run: tuple[int, int, int]) -> int:
-    return run[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +64,9 @@ class OffsetMap:
         """Return the raw index of one clean character."""
         if not 0 <= clean_index < self.clean_length:
             raise IndexError(clean_index)
-        run = self.runs[bisect.bisect_right(self.runs, clean_index, key=_run_start) - 1]
+        # Runs sort by clean start; (index, inf, inf) sorts after every run starting at or
+        # before the index, so plain tuple comparison (in C) finds the run.
+        run = self.runs[bisect.bisect_right(self.runs, (clean_index, math.inf, math.inf)) - 1]
         return run[1] + (clean_index - run[0])
 
     def span_to_raw(self, span: Span) -> Span:
