@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from policylens.extract import dates
 from policylens.model import OffsetMap, Span
-from policylens.normalize import normalize, punctuation
+from policylens.normalize import normalize, punctuation, script
 from policylens.normalize.tracked import TrackedText
 
 # Text drawn from what the sample documents are made of: Chinese (simplified and
@@ -143,3 +143,15 @@ def test_date_patterns_match_their_lookbehind_first_forms(text):
         fast = getattr(dates, name)
         found = [(m.span(), m.groups()) for m in fast.finditer(text)]
         assert found == [(m.span(), m.groups()) for m in re.finditer(reference, text)], name
+
+
+_GLOSS_REFERENCE = re.compile(
+    rf"(?<=[\u3400-\u9fff?])\((?=[a-z{script._TONE_VOWELS}]*[{script._TONE_VOWELS}])"
+    rf"[a-z{script._TONE_VOWELS}]{{1,7}}\)"
+)
+
+
+@given(text=st.text(alphabet=st.sampled_from(list("產業?a(ǎ)chn元 \n")), max_size=40))
+def test_pinyin_glosses_found_as_the_lookbehind_form_finds_them(text):
+    found = [m.span() for m in script.PINYIN_GLOSS.finditer(text)]
+    assert found == [m.span() for m in _GLOSS_REFERENCE.finditer(text)]

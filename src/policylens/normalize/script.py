@@ -37,8 +37,10 @@ WIDE_CHAR = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(WID
 _TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü"
 # A pinyin gloss glued to a character, as in 產(chǎn)業(yè): a CJK character (or a
 # '?' standing for a lost one) followed by lowercase pinyin with a tone mark.
+# The bracket comes first so the engine scans for it in C; the lookbehind after it checks
+# the character before.
 PINYIN_GLOSS = re.compile(
-    rf"(?<=[\u3400-\u9fff?])\((?=[a-z{_TONE_VOWELS}]*[{_TONE_VOWELS}])[a-z{_TONE_VOWELS}]{{1,7}}\)"
+    rf"\((?<=[\u3400-\u9fff?]\()(?=[a-z{_TONE_VOWELS}]*[{_TONE_VOWELS}])[a-z{_TONE_VOWELS}]{{1,7}}\)"
 )
 # UTF-8 read as Latin-1 or cp1252: a lead byte (Â…ô) followed by a continuation byte, or a
 # C1 control or replacement character. Pinyin glosses (chǎn, yè) have no such pairs.
