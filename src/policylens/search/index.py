@@ -6,7 +6,8 @@ commit or roll back together (``Store.save``, ``Store.reextract``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
 
 from sqlalchemy import (
     ARRAY,
@@ -22,20 +23,49 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
-from policylens.search.facets import REGION, TRIGGER, FacetValue, item_facets, plan_policies
+from policylens.search.facets import (
+    DATE,
+    REGION,
+    TRIGGER,
+    FacetValue,
+    IndexedFact,
+    IndexedItem,
+    item_facets,
+    plan_policies,
+    value_tokens,
+)
 from policylens.search.regions import RegionTable, load_region_table
 from policylens.search.tokens import LONG_ITEM, fold_text, text_tokens
-from policylens.store.schema import DocumentRow, FactRow, ItemRow
-from policylens.store.search_tables import FTS_TABLE, SearchFacetRow, SearchItemRow
+from policylens.store.schema import DocumentRow
+from policylens.store.search_tables import (
+    FTS_TABLE,
+    SearchFacetRow,
+    SearchFacetValueRow,
+    SearchItemRow,
+)
 
 PG_MAX_POSITION = 16_383  # PostgreSQL's limits on tsvector positions
 PG_MAX_POSITIONS = 256  # per word
+FACET_MARK = "~"  # starts a facet lexeme on PostgreSQL; words are letters, digits and CJK
 Tokens = dict[int, tuple[list[str], list[str]]]
 
 
-def item_tokens(item: ItemRow) -> tuple[list[str], list[str]]:
+class IndexedDocument(Protocol):
+    """A stored document as the index reads it (a DocumentRow, or a bulk load's record)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def items(self) -> Sequence[IndexedItem]: ...
+    @property
+    def facts(self) -> Sequence[IndexedFact]: ...
+
+
+def item_tokens(item: IndexedItem) -> tuple[list[str], list[str]]:
     """Return the search tokens of an item's title and of its text, in order."""
     return text_tokens(fold_text(item.title)), text_tokens(fold_text(item.text))
 
@@ -67,27 +97,58 @@ def tsvector_text(title: list[str], body: list[str]) -> str:
     )
 
 
-def _insert_sqlite(session: Session, keys: list[dict[str, int]], tokens: Tokens) -> None:
+_FTS_INSERT = text(
+    f"INSERT INTO {FTS_TABLE}(rowid, title, body, facets) VALUES (:rowid, :title, :body, :facets)"
+)
+# A contentless FTS5 row is deleted by giving it back the very tokens it was written with.
+_FTS_DELETE = text(
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, body, facets) "
+    "VALUES ('delete', :rowid, :title, :body, :facets)"
+)
+
+
+def _fts_row(row_id: int, tokens: tuple[list[str], list[str]], facets: list[str]) -> dict[str, Any]:
+    title, body = tokens
+    return {
+        "rowid": row_id,
+        "title": " ".join(title),
+        "body": " ".join(body),
+        "facets": " ".join(facets),
+    }
+
+
+def pg_facet_lexemes(tokens: list[str]) -> list[str]:
+    """Return facet tokens as PostgreSQL lexemes: marked, so that no word can be one."""
+    return [FACET_MARK + token for token in tokens]
+
+
+def _insert_sqlite(
+    session: Session, rows: list[dict[str, Any]], tokens: Tokens, facets: dict[int, list[str]]
+) -> None:
     table = SearchItemRow.__table__
-    rows = session.execute(insert(table).returning(table.c.id, table.c.item_id), keys).all()
+    statement = insert(table).returning(table.c.id, table.c.item_id, sort_by_parameter_order=True)
+    keys = session.execute(statement, rows).all()
     session.execute(
-        text(f"INSERT INTO {FTS_TABLE}(rowid, title, body) VALUES (:rowid, :title, :body)"),
-        [
-            {"rowid": row_id, "title": " ".join(title), "body": " ".join(body)}
-            for row_id, item_id in rows
-            for title, body in [tokens[item_id]]
-        ],
+        _FTS_INSERT,
+        [_fts_row(row_id, tokens[item_id], facets[item_id]) for row_id, item_id in keys],
     )
 
 
-def _insert_postgres(session: Session, keys: list[dict[str, int]], tokens: Tokens) -> None:
+def _insert_postgres(
+    session: Session, rows: list[dict[str, Any]], tokens: Tokens, facets: dict[int, list[str]]
+) -> None:
     params = [
         {
-            **key,
-            "terms": tsvector_text(*tokens[key["item_id"]]),
-            "title_tokens": sorted(set(tokens[key["item_id"]][0])),
+            **row,
+            "terms": " ".join(
+                [
+                    tsvector_text(*tokens[row["item_id"]]),
+                    *map(_quoted, pg_facet_lexemes(facets[row["item_id"]])),
+                ]
+            ),
+            "title_tokens": sorted(set(tokens[row["item_id"]][0])),
         }
-        for key in keys
+        for row in rows
     ]
     statement = insert(SearchItemRow.__table__).values(
         terms=cast(bindparam("terms", type_=Text), TSVECTOR),
@@ -96,39 +157,48 @@ def _insert_postgres(session: Session, keys: list[dict[str, int]], tokens: Token
     session.execute(statement, params)
 
 
-def index_items(session: Session, document: DocumentRow) -> int:
-    """Index the tokens of a document's items (replacing older rows); return how many."""
-    session.flush()
-    session.execute(delete(SearchItemRow).where(SearchItemRow.document_id == document.id))
-    if not document.items:
-        return 0
-    tokens = {item.id: item_tokens(item) for item in document.items}
-    keys = [{"item_id": item.id, "document_id": document.id} for item in document.items]
-    if _is_sqlite(session):
-        _insert_sqlite(session, keys, tokens)
-    else:
-        _insert_postgres(session, keys, tokens)
-    return len(keys)
+def _write_filter_values(session: Session, values: dict[int, set[FacetValue]]) -> None:
+    """Record the region and date values not recorded yet (filters look them up)."""
+    rows = {
+        (v.facet, v.value, v.code or ""): v.parent
+        for facets in values.values()
+        for v in facets
+        if v.facet in (REGION, DATE)
+    }
+    if not rows:
+        return
+    table = SearchFacetValueRow.__table__
+    dialect_insert = sqlite_insert if _is_sqlite(session) else postgresql_insert
+    session.execute(
+        dialect_insert(table).on_conflict_do_nothing(),
+        [
+            {"facet": facet, "value": value, "code": code, "parent": parent}
+            for (facet, value, code), parent in sorted(rows.items())
+        ],
+    )
 
 
-def index_facets(
-    session: Session, document: DocumentRow, regions: RegionTable | None = None
-) -> int:
-    """Replace the facet rows of a document's items from its facts; return how many were written."""
-    session.flush()
-    item_ids = [item.id for item in document.items]
-    session.execute(delete(SearchFacetRow).where(SearchFacetRow.item_id.in_(item_ids)))
-    by_item: dict[int | None, list[FactRow]] = {}
-    for fact in document.facts:
-        by_item.setdefault(fact.item_id, []).append(fact)
-    policies = [fact for fact in document.facts if fact.kind == "policy"]
-    if regions is None and any(fact.region_code for fact in document.facts):
+def _facet_values(
+    documents: Sequence[IndexedDocument], regions: RegionTable | None
+) -> dict[int, set[FacetValue]]:
+    """Return the facet values of every item of the documents, by item id."""
+    if regions is None and any(f.region_code for d in documents for f in d.facts):
         regions = load_region_table()
     table = regions or RegionTable({})
-    values = {
-        item.id: item_facets(item, by_item.get(item.id, []), plan_policies(item, policies), table)
-        for item in document.items
-    }
+    values: dict[int, set[FacetValue]] = {}
+    for document in documents:
+        by_item: dict[int | None, list[IndexedFact]] = {}
+        for fact in document.facts:
+            by_item.setdefault(fact.item_id, []).append(fact)
+        policies = [fact for fact in document.facts if fact.kind == "policy"]
+        for item in document.items:
+            plan = plan_policies(item, policies)
+            values[item.id] = item_facets(item, by_item.get(item.id, []), plan, table)
+    return values
+
+
+def _write_facet_rows(session: Session, values: dict[int, set[FacetValue]]) -> int:
+    """Insert the facet rows of items (their old rows already gone); return how many."""
     # Topic words only feed ranking: they go to search_items.topic_words, not to facet rows.
     rows = [
         {"item_id": item_id, "facet": v.facet, "value": v.value, "code": v.code}
@@ -138,20 +208,117 @@ def index_facets(
     ]
     if rows:
         session.execute(insert(SearchFacetRow.__table__), rows)
+    return len(rows)
+
+
+def _copied_facets(facets: set[FacetValue]) -> dict[str, str]:
+    """Return the facet copies search_items keeps for ranking, as its columns."""
+    return {"regions": _joined(facets, REGION), "topic_words": _joined(facets, TRIGGER)}
+
+
+def index_documents(
+    session: Session, documents: Sequence[IndexedDocument], regions: RegionTable | None = None
+) -> int:
+    """Index the items of stored documents with their facets, replacing older rows; return
+    the number of items. Many documents at once cost a few statements in all."""
+    session.flush()
+    document_ids = [document.id for document in documents]
+    item_ids = [item.id for document in documents for item in document.items]
+    session.execute(delete(SearchItemRow).where(SearchItemRow.document_id.in_(document_ids)))
+    session.execute(delete(SearchFacetRow).where(SearchFacetRow.item_id.in_(item_ids)))
+    if not item_ids:
+        return 0
+    values = _facet_values(documents, regions)
+    tokens = {item.id: item_tokens(item) for d in documents for item in d.items}
+    rows = [
+        {"item_id": item.id, "document_id": d.id, **_copied_facets(values[item.id])}
+        for d in documents
+        for item in d.items
+    ]
+    facets = {item_id: value_tokens(v) for item_id, v in values.items()}
+    if _is_sqlite(session):
+        _insert_sqlite(session, rows, tokens, facets)
+    else:
+        _insert_postgres(session, rows, tokens, facets)
+    _write_facet_rows(session, values)
+    _write_filter_values(session, values)
+    return len(rows)
+
+
+def _old_facet_tokens(session: Session, item_ids: list[int]) -> dict[int, list[str]]:
+    """Return the facet tokens items were indexed with, from their facet rows."""
+    old: dict[int, set[FacetValue]] = {item_id: set() for item_id in item_ids}
+    query = select(
+        SearchFacetRow.item_id, SearchFacetRow.facet, SearchFacetRow.value, SearchFacetRow.code
+    ).where(SearchFacetRow.item_id.in_(item_ids))
+    for item_id, facet, value, code in session.execute(query):
+        old[item_id].add(FacetValue(facet, value, code))
+    return {item_id: value_tokens(values) for item_id, values in old.items()}
+
+
+def _retoken_sqlite(
+    session: Session,
+    document: IndexedDocument,
+    old: dict[int, list[str]],
+    new: dict[int, list[str]],
+) -> None:
+    """Rewrite the FTS rows of a document's items with new facet tokens."""
+    table = SearchItemRow.__table__
+    row_ids = dict(
+        session.execute(
+            select(table.c.item_id, table.c.id).where(table.c.item_id.in_(list(new)))
+        ).all()
+    )
+    items = [item for item in document.items if item.id in row_ids]
+    tokens = {item.id: item_tokens(item) for item in items}
+    session.execute(_FTS_DELETE, [_fts_row(row_ids[i.id], tokens[i.id], old[i.id]) for i in items])
+    session.execute(_FTS_INSERT, [_fts_row(row_ids[i.id], tokens[i.id], new[i.id]) for i in items])
+
+
+def _retoken_postgres(
+    session: Session, old: dict[int, list[str]], new: dict[int, list[str]]
+) -> None:
+    """Swap the facet lexemes in the ``terms`` of items."""
+    session.execute(
+        update(SearchItemRow.__table__)
+        .where(SearchItemRow.__table__.c.item_id == bindparam("key"))
+        .values(
+            terms=func.ts_delete(
+                SearchItemRow.__table__.c.terms, bindparam("old", type_=ARRAY(Text))
+            ).op("||")(func.array_to_tsvector(bindparam("new", type_=ARRAY(Text))))
+        ),
+        [
+            {"key": item_id, "old": pg_facet_lexemes(old[item_id]), "new": pg_facet_lexemes(tokens)}
+            for item_id, tokens in new.items()
+        ],
+    )
+
+
+def index_facets(
+    session: Session, document: IndexedDocument, regions: RegionTable | None = None
+) -> int:
+    """Replace the facet rows and tokens of a document's items from its facts; return how
+    many facet rows were written."""
+    session.flush()
+    item_ids = [item.id for item in document.items]
+    old = _old_facet_tokens(session, item_ids)
+    session.execute(delete(SearchFacetRow).where(SearchFacetRow.item_id.in_(item_ids)))
+    values = _facet_values([document], regions)
+    count = _write_facet_rows(session, values)
+    _write_filter_values(session, values)
+    if values:
         session.execute(
             update(SearchItemRow.__table__)
             .where(SearchItemRow.__table__.c.item_id == bindparam("key"))
-            .values(regions=bindparam("regions"), topic_words=bindparam("words")),
-            [
-                {
-                    "key": item_id,
-                    "regions": _joined(facets, REGION),
-                    "words": _joined(facets, TRIGGER),
-                }
-                for item_id, facets in values.items()
-            ],
+            .values(regions=bindparam("regions"), topic_words=bindparam("topic_words")),
+            [{"key": item_id, **_copied_facets(facets)} for item_id, facets in values.items()],
         )
-    return len(rows)
+        new = {item_id: value_tokens(facets) for item_id, facets in values.items()}
+        if _is_sqlite(session):
+            _retoken_sqlite(session, document, old, new)
+        else:
+            _retoken_postgres(session, old, new)
+    return count
 
 
 def _joined(values: set[FacetValue], facet: str) -> str:
@@ -159,12 +326,10 @@ def _joined(values: set[FacetValue], facet: str) -> str:
 
 
 def index_document(
-    session: Session, document: DocumentRow, regions: RegionTable | None = None
+    session: Session, document: IndexedDocument, regions: RegionTable | None = None
 ) -> int:
     """Index a stored document's items and their facets; return the number of items."""
-    count = index_items(session, document)
-    index_facets(session, document, regions)
-    return count
+    return index_documents(session, [document], regions)
 
 
 def clear_index(session: Session) -> None:

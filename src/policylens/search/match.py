@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
@@ -23,9 +22,11 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
+    bindparam,
     cast,
     column,
     exists,
+    false,
     func,
     literal,
     or_,
@@ -34,19 +35,13 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
-from sqlalchemy.orm import aliased
 
 from policylens.search.facets import (
-    DATE,
-    FACT_TYPE,
-    KIND,
-    LEVEL,
-    POLICY_KIND,
-    REGION,
     SHOWN_FACETS,
-    TOPIC,
 )
-from policylens.search.model import FacetCount, SearchRequest
+from policylens.search.filters import FilterTokens
+from policylens.search.index import FACET_MARK
+from policylens.search.model import FacetCount
 from policylens.search.tokens import LONG_ITEM, QueryTerm
 from policylens.store.schema import ItemRow
 from policylens.store.search_tables import FTS_TABLE, SearchFacetRow, SearchItemRow
@@ -94,16 +89,18 @@ def _tsquery(text_: str) -> Any:
     return cast(literal(text_), TSQUERY)
 
 
-def _pg_token_clause(dialect: str, terms: list[QueryTerm]) -> ColumnElement[bool]:
+def _pg_token_clause(dialect: str, terms: list[QueryTerm], facets: str) -> ColumnElement[bool]:
     """Return the PostgreSQL test of a row's tokens: phrases by position, except in the few
     items too long for tsvector positions, where a phrase's bigrams are ANDed and the word is
-    then checked as a substring. One tsquery, so the GIN index answers it in one pass."""
+    then checked as a substring. One tsquery with the filters' lexemes (``facets``), so the
+    GIN index answers words and filters in one pass, led by the rarest."""
     phrases = [term for term in terms if term.phrase and len(term.tokens) > 1]
+    with_facets = f" & ({facets})" if facets else ""
     if not phrases:
-        return SearchItemRow.terms.op("@@")(_tsquery(tsquery_expression(terms)))
+        return SearchItemRow.terms.op("@@")(_tsquery(tsquery_expression(terms) + with_facets))
     either = (
-        f"({tsquery_expression(terms, positions=True)} & !'{LONG_ITEM}') | "
-        f"({tsquery_expression(terms)} & '{LONG_ITEM}')"
+        f"(({tsquery_expression(terms, positions=True)} & !'{LONG_ITEM}') | "
+        f"({tsquery_expression(terms)} & '{LONG_ITEM}')){with_facets}"
     )
     long_item = SearchItemRow.terms.op("@@")(_tsquery(f"'{LONG_ITEM}'"))
     checked = exists().where(
@@ -130,94 +127,72 @@ def _term_check(dialect: str, term: QueryTerm) -> ColumnElement[bool]:
     )
 
 
-FacetTest = Callable[[Any], ColumnElement[bool]]
-
-
-def _facet_filter(facets: tuple[str, ...], test: FacetTest) -> ColumnElement[bool]:
-    """Return "the item has a value of one of these facets passing the test"."""
-    row = aliased(SearchFacetRow)
-    return exists().where(row.item_id == SearchItemRow.item_id, row.facet.in_(facets), test(row))
-
-
-def _region_test(values: tuple[str, ...]) -> FacetTest:
-    def test(row: Any) -> ColumnElement[bool]:
-        return or_(
-            *(
-                row.code == value if value.isdigit() else row.value.contains(value, autoescape=True)
-                for value in values
-            )
-        )
-
-    return test
-
-
-def _date_test(date_from: str | None, date_to: str | None) -> FacetTest:
-    def test(row: Any) -> ColumnElement[bool]:
-        parts = []
-        if date_from is not None:
-            # A month "2023-09" or a year "2023" is inside a period from 2023-09-01.
-            parts.append(
-                or_(row.value >= date_from, row.value == date_from[:4], row.value == date_from[:7])
-            )
-        if date_to is not None:
-            # "--to 2023-09" takes in 2023-09-30.
-            parts.append(or_(row.value <= date_to, row.value.startswith(date_to)))
-        return and_(*parts)
-
-    return test
-
-
-def _filters(request: SearchRequest) -> list[ColumnElement[bool]]:
-    """Return one EXISTS clause per facet filter of the request."""
-    out = []
-    if request.region:
-        out.append(_facet_filter((REGION,), _region_test(request.region)))
-    plain = (
-        ((LEVEL,), request.level),
-        ((KIND, POLICY_KIND), request.kind),
-        ((TOPIC,), request.topic),
-        ((FACT_TYPE,), request.fact_type),
+def fts_filters(filters: FilterTokens) -> str:
+    """Return the FTS5 MATCH text of the filters: each group's tokens in column ``facets``."""
+    return " AND ".join(
+        "facets : (" + " OR ".join(f'"{token}"' for token in group) + ")"
+        for group in filters.groups
     )
-    for facets, values in plain:
-        if values:
-            out.append(_facet_filter(facets, lambda row, v=values: row.value.in_(v)))
-    if request.date_from or request.date_to:
-        out.append(_facet_filter((DATE,), _date_test(request.date_from, request.date_to)))
-    if request.document_id is not None:
-        out.append(SearchItemRow.document_id == request.document_id)
-    return out
+
+
+def tsquery_filters(filters: FilterTokens) -> str:
+    """Return the tsquery text of the filters: each group's facet lexemes ORed."""
+    return " & ".join(
+        "(" + " | ".join(f"'{FACET_MARK}{token}'" for token in group) + ")"
+        for group in filters.groups
+    )
+
+
+def _sqlite_match(terms: list[QueryTerm], filters: FilterTokens, title: bool) -> Select[Any]:
+    """Return the SQLite match: one FTS5 query for words and filters; the FTS table drives
+    the join, newest first (in document order without words), so LIMIT stops it early."""
+    parts = [fts_expression(terms, title)] if terms else []
+    if filters.groups:
+        parts.append(fts_filters(filters))
+    query = select(SearchItemRow.item_id).select_from(
+        _FTS.join(SearchItemRow, SearchItemRow.id == _FTS.c.rowid)
+    )
+    if parts:
+        match = text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=" AND ".join(parts))
+        query = query.where(match)
+    return query.order_by(_FTS.c.rowid.desc() if terms else _FTS.c.rowid)
+
+
+def _postgres_match(
+    dialect: str, terms: list[QueryTerm], filters: FilterTokens, title: bool
+) -> Select[Any]:
+    """Return the PostgreSQL match: one tsquery for filters (and words without phrases)."""
+    query = select(SearchItemRow.item_id)
+    if terms:
+        query = query.where(_pg_token_clause(dialect, terms, tsquery_filters(filters)))
+        if title:
+            any_term = _tsquery(tsquery_expression(terms, any_term=True))
+            query = query.where(SearchItemRow.title_terms.op("@@")(any_term))
+        return query.order_by(SearchItemRow.id.desc())
+    if filters.groups:
+        query = query.where(SearchItemRow.terms.op("@@")(_tsquery(tsquery_filters(filters))))
+    return query.order_by(SearchItemRow.id)
 
 
 def match_query(
-    dialect: str, terms: list[QueryTerm], request: SearchRequest, title: bool = False
+    dialect: str, terms: list[QueryTerm], filters: FilterTokens, title: bool = False
 ) -> Select[Any]:
     """Return the SELECT of matching item ids, newest first (``title``: a term in the title).
 
     Without terms, every indexed item passing the filters matches, in document order.
     """
-    query = select(SearchItemRow.item_id)
-    if not terms:
-        return query.where(*_filters(request)).order_by(SearchItemRow.id)
+    if filters.impossible():  # a filter value nothing has: no need to ask the index
+        return select(SearchItemRow.item_id).where(false())
     if dialect == "sqlite":
-        # The FTS table drives the join, so LIMIT stops it early.
-        match = text(f"{FTS_TABLE} MATCH :fts_query").bindparams(
-            fts_query=fts_expression(terms, title)
-        )
-        query = (
-            query.select_from(_FTS.join(SearchItemRow, SearchItemRow.id == _FTS.c.rowid))
-            .where(match)
-            .order_by(_FTS.c.rowid.desc())
-        )
+        query = _sqlite_match(terms, filters, title)
     else:
-        query = query.where(_pg_token_clause(dialect, terms))
-        if title:
-            any_term = _tsquery(tsquery_expression(terms, any_term=True))
-            query = query.where(SearchItemRow.title_terms.op("@@")(any_term))
-        query = query.order_by(SearchItemRow.id.desc())
+        query = _postgres_match(dialect, terms, filters, title)
     checks = [_term_check(dialect, t) for t in terms if t.needs_check()]
     if checks:
         query = query.join(ItemRow, ItemRow.id == SearchItemRow.item_id).where(*checks)
-    return query.where(*_filters(request))
+    if filters.document_id is not None:
+        query = query.where(SearchItemRow.document_id == filters.document_id)
+    return query
 
 
 def term_count(connection: Connection, term: QueryTerm, cap: int) -> int:
@@ -235,27 +210,19 @@ def term_count(connection: Connection, term: QueryTerm, cap: int) -> int:
 # -- counting --------------------------------------------------------------------------------
 
 
-def count_matches(connection: Connection, matches: Select[Any], cap: int = COUNT_CAP) -> int:
-    """Return how many items match, counting no further than ``cap`` + 1."""
-    inner = matches.order_by(None).limit(cap + 1).subquery()
-    return int(connection.scalar(select(func.count()).select_from(inner)) or 0)
-
-
-def facet_counts(
-    connection: Connection, matches: Select[Any], cap: int = COUNT_CAP
-) -> dict[str, list[FacetCount]]:
-    """Return, per shown facet, how many of the newest ``cap`` matches have each value."""
-    ids = matches.limit(cap).subquery()
+def facet_counts(connection: Connection, item_ids: list[int]) -> dict[str, list[FacetCount]]:
+    """Return, per shown facet, how many of the given items have each value."""
     row = SearchFacetRow
     query = (
         select(row.facet, row.value, row.code, func.count())
-        .select_from(ids)
-        .join(row, row.item_id == ids.c.item_id)
+        .where(row.item_id.in_(bindparam("ids", expanding=True)))
         .where(row.facet.in_(SHOWN_FACETS))
         .group_by(row.facet, row.value, row.code)
     )
     out: dict[str, list[FacetCount]] = {name: [] for name in SHOWN_FACETS}
-    for facet, value, code, count in connection.execute(query):
+    if not item_ids:
+        return out
+    for facet, value, code, count in connection.execute(query, {"ids": item_ids}):
         out[facet].append(FacetCount(value, int(count), code))
     for counts in out.values():
         counts.sort(key=lambda c: (-c.count, c.code or "", c.value))

@@ -13,14 +13,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, select
 
-from policylens.search.facets import DATE, KIND, REGION, TOPIC
-from policylens.search.match import (
-    COUNT_CAP,
-    count_matches,
-    facet_counts,
-    match_query,
-    term_count,
-)
+from policylens.search.facets import DATE, REGION, TOPIC
+from policylens.search.filters import FilterTokens, filter_tokens
+from policylens.search.match import COUNT_CAP, facet_counts, match_query, term_count
 from policylens.search.model import (
     FacetCount,
     FactSummary,
@@ -113,26 +108,21 @@ def _candidates(connection: Connection, item_ids: list[int]) -> list[Candidate]:
 
 
 def _pool_ids(
-    connection: Connection, terms: list[QueryTerm], request: SearchRequest, size: int, total: int
+    connection: Connection,
+    terms: list[QueryTerm],
+    filters: FilterTokens,
+    newest: list[int],
+    size: int,
 ) -> list[int]:
-    """Return the ids of the matches to rank (at most 2 × ``size``).
+    """Return the ids of the matches to rank (at most 2 × ``size``), given the newest matches.
 
     All of them when at most ``size`` match; else the newest with a term in the title and
     the newest of all.
     """
-    dialect = connection.dialect.name
-    newest = match_query(dialect, terms, request).limit(size)
-    ids = list(connection.scalars(newest))
-    if total > size:
-        titled = match_query(dialect, terms, request, title=True).limit(size)
-        ids = list(dict.fromkeys([*connection.scalars(titled), *ids]))
-    return ids
-
-
-def _browse(connection: Connection, matches: Any, request: SearchRequest) -> list[Candidate]:
-    """Return one page of matches in document order (a search with filters only)."""
-    ids = list(connection.scalars(matches.offset(request.offset).limit(request.limit)))
-    return _candidates(connection, ids)
+    if len(newest) <= size:
+        return newest
+    titled = match_query(connection.dialect.name, terms, filters, title=True).limit(size)
+    return list(dict.fromkeys([*connection.scalars(titled), *newest[:size]]))
 
 
 def term_weights(connection: Connection, terms: list[QueryTerm]) -> list[float]:
@@ -233,28 +223,31 @@ def run_search(engine: Engine, request: SearchRequest) -> SearchPage:
     check_request(request, terms)
     if request.topic:
         request = replace(request, topic=resolve_topics(request.topic, load_topic_words()))
-    matches = match_query(engine.dialect.name, terms, request)
     with engine.connect() as connection:
-        facets = facet_counts(connection, matches, COUNT_CAP)
-        total = sum(count.count for count in facets[KIND])  # each item has one kind
-        # Counting further is needed only when the facets read as many items as allowed.
-        counted = count_matches(connection, matches, COUNT_CAP) if total == COUNT_CAP else total
+        filters = filter_tokens(connection, request)
+        matches = match_query(engine.dialect.name, terms, filters)
+        # One pass over the index: the newest COUNT_CAP + 1 matches give the total, the
+        # facet counts and the pool to rank.
+        ids = list(connection.scalars(matches.limit(COUNT_CAP + 1)))
+        exact = len(ids) <= COUNT_CAP
+        ids = ids[:COUNT_CAP]
         page = SearchPage(
             request.query,
             [t.text for t in terms],
-            total,
+            len(ids),
             request.offset,
             request.limit,
-            facets=facets,
-            exact=counted <= COUNT_CAP,
+            facets=facet_counts(connection, ids),
+            exact=exact,
         )
-        if total == 0 or request.offset >= total:
+        if not ids or request.offset >= len(ids):
             return page
-        if not terms:
-            scored = [(0.0, c) for c in _browse(connection, matches, request)]
+        if not terms:  # filters only: document order
+            window = ids[request.offset : request.offset + request.limit]
+            scored = [(0.0, c) for c in _candidates(connection, window)]
         else:
             size = max(POOL, request.offset + request.limit)
-            pool = _candidates(connection, _pool_ids(connection, terms, request, size, total))
+            pool = _candidates(connection, _pool_ids(connection, terms, filters, ids, size))
             ranked = rank(pool, terms, term_weights(connection, terms))
             scored = ranked[request.offset : request.offset + request.limit]
         return replace(page, results=_hits(connection, scored, terms))

@@ -8,6 +8,12 @@
 - ``search_facets``: the facet values of each item (region and its ancestors, level, kinds,
   topics, fact types, dates), one row per item and value, stored by item (on SQLite a WITHOUT
   ROWID table), so the values of a set of items are read with one seek each.
+- The facet values a filter can ask for are also index tokens of their item (the FTS5 column
+  ``facets``; on PostgreSQL lexemes of ``terms``), so a filtered search is one index lookup
+  that intersects words and filters, however rare the filter.
+- ``search_facet_values``: every region and date value ever indexed, once (a region with the
+  region above it), to turn ``--region 四川`` or a date range into the tokens of the values
+  they take in.
 """
 
 from __future__ import annotations
@@ -18,15 +24,23 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from policylens.store.schema import Base
 
-__all__ = ["FTS_TABLE", "Base", "SearchFacetRow", "SearchItemRow", "ensure_search_schema"]
+__all__ = [
+    "FTS_DDL",
+    "FTS_TABLE",
+    "Base",
+    "SearchFacetRow",
+    "SearchFacetValueRow",
+    "SearchItemRow",
+    "ensure_search_schema",
+]
 
 FTS_TABLE = "search_fts"
 # Contentless (the item text is in ``items``), with positions so that a word's adjacent
 # bigrams can be asked for as a phrase. The ascii tokenizer splits on ASCII spaces and
 # punctuation only, so pre-made CJK bigrams stay whole.
-_FTS_DDL = (
+FTS_DDL = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
-    "title, body, content='', columnsize=0, tokenize='ascii')"
+    "title, body, facets, content='', columnsize=0, tokenize='ascii')"
 )
 _TOKENS = Text().with_variant(TSVECTOR(), "postgresql")
 
@@ -76,9 +90,21 @@ class SearchFacetRow(Base):
     __table_args__ = ({"sqlite_with_rowid": False},)
 
 
+class SearchFacetValueRow(Base):
+    """A region or date value some item has (or had): a filter's values are looked up here."""
+
+    __tablename__ = "search_facet_values"
+    facet: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, primary_key=True)
+    code: Mapped[str] = mapped_column(String(6), primary_key=True, default="")
+    # The region directly above (四川省 for 四川省成都市): every item with a value has its
+    # parent too, so a filter taking in both needs only the parent's token.
+    parent: Mapped[str | None] = mapped_column(Text)
+
+
 def ensure_search_schema(engine: Engine) -> None:
     """Create what ``create_all`` cannot: the SQLite FTS5 table (a no-op when it exists)."""
     if engine.dialect.name != "sqlite":
         return
     with engine.begin() as connection:
-        connection.execute(text(_FTS_DDL))
+        connection.execute(text(FTS_DDL))
