@@ -51,6 +51,7 @@ from policylens.store.search_tables import (
 PG_MAX_POSITION = 16_383  # PostgreSQL's limits on tsvector positions
 PG_MAX_POSITIONS = 256  # per word
 FACET_MARK = "~"  # starts a facet lexeme on PostgreSQL; words are letters, digits and CJK
+TITLE_MARK = "t"  # starts a title token in the FTS5 column facets (facet tokens start with f)
 Tokens = dict[int, tuple[list[str], list[str]]]
 
 
@@ -109,11 +110,15 @@ _FTS_DELETE = text(
 
 def _fts_row(row_id: int, tokens: tuple[list[str], list[str]], facets: list[str]) -> dict[str, Any]:
     title, body = tokens
+    # The title's tokens again, marked, beside the facet tokens: "a word in the title" is then
+    # a phrase of that column, which FTS5 intersects with the words like a filter (a column
+    # filter on ``title`` would read every match's positions to find the few in titles).
+    marked = [TITLE_MARK + token for token in title]
     return {
         "rowid": row_id,
         "title": " ".join(title),
         "body": " ".join(body),
-        "facets": " ".join(facets),
+        "facets": " ".join([*facets, *marked]),
     }
 
 

@@ -36,11 +36,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
 
-from policylens.search.facets import (
-    SHOWN_FACETS,
-)
+from policylens.search.facets import DATE, SHOWN_FACETS
 from policylens.search.filters import FilterTokens
-from policylens.search.index import FACET_MARK
+from policylens.search.index import FACET_MARK, TITLE_MARK
 from policylens.search.model import FacetCount
 from policylens.search.tokens import LONG_ITEM, QueryTerm
 from policylens.store.schema import ItemRow
@@ -54,18 +52,20 @@ _FTS = table(FTS_TABLE, column("rowid", Integer))
 # -- index expressions -----------------------------------------------------------------------
 
 
-def _fts_term(term: QueryTerm) -> str:
+def _fts_term(term: QueryTerm, mark: str = "") -> str:
     if term.phrase:
-        return '"' + " ".join(t.text for t in term.tokens) + '"'
-    parts = [f'"{t.text}"' + ("*" if t.prefix else "") for t in term.tokens]
+        return '"' + " ".join(mark + t.text for t in term.tokens) + '"'
+    parts = [f'"{mark}{t.text}"' + ("*" if t.prefix else "") for t in term.tokens]
     return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
 
 
 def fts_expression(terms: list[QueryTerm], title: bool = False) -> str:
-    """Return the FTS5 MATCH text of all terms; ``title``: one of them must be in the title."""
+    """Return the FTS5 MATCH text of all terms; ``title``: one of them must be in the title
+    (as the marked title tokens of column ``facets``)."""
     expression = " AND ".join(_fts_term(term) for term in terms)
     if title:
-        expression += " AND title : (" + " OR ".join(_fts_term(t) for t in terms) + ")"
+        in_title = " OR ".join(_fts_term(t, TITLE_MARK) for t in terms)
+        expression += f" AND facets : ({in_title})"
     return expression
 
 
@@ -213,17 +213,20 @@ def term_count(connection: Connection, term: QueryTerm, cap: int) -> int:
 def facet_counts(connection: Connection, item_ids: list[int]) -> dict[str, list[FacetCount]]:
     """Return, per shown facet, how many of the given items have each value."""
     row = SearchFacetRow
+    # "Not a date" rather than "one of the shown facets": SQLite would seek every item and
+    # facet pair of an IN list on both key columns, instead of reading each item's rows once.
     query = (
         select(row.facet, row.value, row.code, func.count())
         .where(row.item_id.in_(bindparam("ids", expanding=True)))
-        .where(row.facet.in_(SHOWN_FACETS))
+        .where(row.facet != DATE)
         .group_by(row.facet, row.value, row.code)
     )
     out: dict[str, list[FacetCount]] = {name: [] for name in SHOWN_FACETS}
     if not item_ids:
         return out
     for facet, value, code, count in connection.execute(query, {"ids": item_ids}):
-        out[facet].append(FacetCount(value, int(count), code))
+        if facet in out:
+            out[facet].append(FacetCount(value, int(count), code))
     for counts in out.values():
         counts.sort(key=lambda c: (-c.count, c.code or "", c.value))
     return out

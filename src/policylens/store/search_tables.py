@@ -10,7 +10,8 @@
   ROWID table), so the values of a set of items are read with one seek each.
 - The facet values a filter can ask for are also index tokens of their item (the FTS5 column
   ``facets``; on PostgreSQL lexemes of ``terms``), so a filtered search is one index lookup
-  that intersects words and filters, however rare the filter.
+  that intersects words and filters, however rare the filter. On SQLite that column also
+  holds the title's tokens, marked, so "a word in the title" is such a lookup too.
 - ``search_facet_values``: every region and date value ever indexed, once (a region with the
   region above it), to turn ``--region 四川`` or a date range into the tokens of the values
   they take in.
