@@ -7,7 +7,7 @@ import logging
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -389,11 +389,32 @@ def bench(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    search_sizes: Annotated[
+        str,
+        typer.Option(
+            "--search-sizes",
+            help="Knowledge-base sizes (items, comma-separated) to time searches at; '' for none.",
+        ),
+    ] = "10000,100000",
+    large: Annotated[
+        bool, typer.Option("--large", help="Time searches at 1,000,000 items too (minutes).")
+    ] = False,
 ) -> None:
-    """Benchmark every stage against the floor (decode + OpenCC) on a synthetic corpus."""
+    """Benchmark every stage against the floor (decode + OpenCC) on a synthetic corpus,
+    and search latency on knowledge bases of 10 k and 100 k items (1 M with --large)."""
     from policylens.bench import run
+    from policylens.bench.search import LARGE_SIZE
 
-    report = run(docs, pg_url=pg, log=lambda line: err.print(f"[dim]bench: {line}[/dim]")).to_json()
+    try:
+        sizes = tuple(int(size) for size in search_sizes.replace("_", "").split(",") if size)
+    except ValueError:
+        raise typer.BadParameter("sizes are whole numbers: 10000,100000") from None
+    sizes += (LARGE_SIZE,) if large and LARGE_SIZE not in sizes else ()
+
+    def log(line: str) -> None:
+        err.print(f"[dim]bench: {line}[/dim]")
+
+    report = run(docs, pg_url=pg, log=log, search_sizes=sizes).to_json()
     if as_json:
         print_json(report)
         return
@@ -408,8 +429,18 @@ def bench(
             for stage, mbps in value.items():
                 table.add_row(f"{stage} MB/s", f"{mbps:g}")
         elif key not in ("documents", "megabytes", "cores"):
-            table.add_row(key, "-" if value is None else f"{value:g}")
+            for name, figure in _flat_figures(key, value):
+                table.add_row(name, "-" if figure is None else escape(f"{figure:g}"))
     out.print(table)
+
+
+def _flat_figures(key: str, value: Any) -> list[tuple[str, Any]]:
+    """Return a figure, or the figures nested under it, as (name, value) rows."""
+    if isinstance(value, dict):
+        return [row for k, v in value.items() for row in _flat_figures(f"{key} {k}", v)]
+    if isinstance(value, str):  # a label (the slowest search), not a figure
+        return []
+    return [(key, value)]
 
 
 def _register_command_groups() -> None:

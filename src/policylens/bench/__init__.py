@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from policylens.bench.corpus import SyntheticDocument, generate
+from policylens.bench.search import DEFAULT_SEARCH_SIZES, run_search_bench, search_report
 from policylens.config import load_settings
 from policylens.extract import extract_document
 from policylens.ingest import Source, load
@@ -214,8 +215,10 @@ def run(
     corpus_dir: Path | None = None,
     seed: int = 7,
     log: Callable[[str], None] = lambda _: None,
+    search_sizes: tuple[int, ...] = DEFAULT_SEARCH_SIZES,
 ) -> BenchReport:
-    """Run the benchmark on ``docs`` synthetic documents and return its figures."""
+    """Run the benchmark on ``docs`` synthetic documents and return its figures; search
+    latency at each of ``search_sizes`` items (none: not measured)."""
     res = load_resources()
     corpus_dir = corpus_dir or Path(__file__).resolve().parents[3] / "examples" / "corpus"
     font = next((Path(f) for f in CJK_FONTS if Path(f).exists()), None)
@@ -250,6 +253,9 @@ def run(
         log("one worker against two")
         report.extra.update(measure_workers(folder, corpus))
         report.extra["pdf_documents"] = sum(1 for d in corpus if d.name.endswith(".pdf"))
+    if search_sizes:
+        figures = run_search_bench(search_sizes, pg_url, corpus_dir, seed, log=log)
+        report.extra.update(search_report(figures))
     return report
 
 
