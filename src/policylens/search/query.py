@@ -33,7 +33,7 @@ from policylens.store.search_tables import SearchFacetRow, SearchItemRow
 
 __all__ = ["FacetCount", "SearchHit", "SearchPage", "SearchRequest", "index_status", "run_search"]
 
-POOL = 200  # matches scored in full; with more, the newest with title hits and the newest
+POOL = 100  # matches scored in full; with more, the newest with title hits and the newest
 DF_CAP = 2000  # counting a term's items for its weight stops here
 FACT_LIST = 5  # matched facts listed per result
 LISTED_FACTS = ("policy", "target", "funding", "deal", "event")
