@@ -402,7 +402,8 @@ def test_dedupe_finds_an_abridged_copy_with_commentary():
         dedupe.Sketch(i, i, "news", len(shingled[i]), dedupe.sketch_values(shingled[i]))
         for i in texts
     ]
-    pairs = dedupe.score_pairs(dedupe.candidate_pairs(sketches, 0.6), texts, 0.6)
+    candidates = dedupe.colliding_pairs(list(texts), dedupe.band_keys(sketches))
+    pairs = dedupe.score_pairs(candidates, texts, 0.6)
     assert [(p.first, p.second) for p in pairs] == [(1, 2)]
 
 

@@ -306,15 +306,15 @@ from policylens.resources import Resources  # noqa: E402
 def _link_after_change(
     store: Store, settings: Settings, res: Resources | None = None, items_changed: bool = True
 ) -> LinkSummary:
-    """Link the whole store again (after ingest or reextract) in one transaction; return counts."""
+    """Link what is not linked yet (after ingest or reextract); return the totals."""
     return linking.link_store(store, settings, res, items_changed=items_changed)
 
 
 def link(db: str | None = None) -> LinkSummary:
-    """Find duplicate items and resolve policies again over the whole store; return counts."""
+    """Find duplicate items and resolve policies again over the whole store; return totals."""
     settings = load_settings(db_url=db)
     with open_store(settings=settings) as store:
-        return linking.link_store(store, settings)
+        return linking.link_store(store, settings, full=True)
 
 
 def policies(

@@ -19,7 +19,11 @@ PolicyId = Annotated[int, typer.Argument(help="Policy id, as `policylens policie
 
 
 def link(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Find duplicate items and link policy mentions again (ingest and reextract do it too)."""
+    """Link everything again from scratch: duplicate items and policy mentions.
+
+    Ingest and reextract link what they add; this rebuilds every link, for instance after
+    editing data files such as policy_kind_families.tsv.
+    """
     try:
         summary = api.link(db)
     except PolicyLensError as exc:

@@ -1,19 +1,21 @@
-"""The I/O edge of the link stage: read facts and items, write clusters and policies.
+"""The I/O edge of policy resolution: read mentions and corrections, plan, write policies.
 
-Every function here works inside a session the caller opened, so one linking run is one
-transaction. Nothing extraction stored is changed or deleted.
+Every function here works inside a session the caller opened: plans are made with reads
+only, and written in one short transaction. Nothing extraction stored is changed or deleted.
+Incrementally, only the mentions of new documents and the policies they can reach (see
+``resolve.linked_component``) are resolved again; the rest stay as stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from policylens.link import dedupe
 from policylens.link.resolve import (
     Cluster,
     Edge,
@@ -23,6 +25,7 @@ from policylens.link.resolve import (
     build_nodes,
     carry_ids,
     issue_date,
+    linked_component,
     representative,
     resolve,
 )
@@ -30,11 +33,10 @@ from policylens.store.link_tables import (
     ClusterMemberRow,
     CorrectionRow,
     ItemClusterRow,
-    ItemSignatureRow,
     PolicyLinkRow,
     PolicyRow,
 )
-from policylens.store.schema import DocumentRow, FactRow, ItemRow
+from policylens.store.schema import DocumentRow, FactRow
 
 # Any constant: the advisory lock that makes concurrent linking runs take turns.
 LINK_LOCK = 0x506C4C6B
@@ -44,73 +46,11 @@ def lock_links(session: Session) -> None:
     """Wait until no other linking run is writing, then hold the link tables until commit.
 
     Two ingests finishing at once would otherwise both insert the same new items'
-    signatures. PostgreSQL gets a transaction-scoped advisory lock; SQLite needs none, as
-    a linking run's first statement is a write, which takes the database's write lock.
+    signatures. PostgreSQL gets a transaction-scoped advisory lock; on SQLite the caller
+    begins the transaction IMMEDIATE, which takes the database's write lock.
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LINK_LOCK})
-
-
-# --- Duplicate items -------------------------------------------------------------------
-
-
-def update_signatures(session: Session) -> int:
-    """Compute and store the MinHash of every item lacking one (or made by old settings).
-
-    Returns how many items were hashed.
-    """
-    session.execute(delete(ItemSignatureRow).where(ItemSignatureRow.scheme != dedupe.SCHEME))
-    query = (
-        select(ItemRow.id, ItemRow.kind, ItemRow.text)
-        .outerjoin(ItemSignatureRow, ItemSignatureRow.item_id == ItemRow.id)
-        .where(ItemSignatureRow.item_id.is_(None))
-    )
-    rows = session.execute(query).all()
-    found = [
-        dedupe.shingles(text) if kind in dedupe.KIND_GROUPS else set() for _, kind, text in rows
-    ]
-    for (item_id, _, _), shingles, values in zip(
-        rows, found, dedupe.sketch_many(found), strict=True
-    ):
-        session.add(
-            ItemSignatureRow(
-                item_id=item_id, scheme=dedupe.SCHEME, shingles=len(shingles), hashvalues=values
-            )
-        )
-    session.flush()
-    return len(rows)
-
-
-def load_sketches(session: Session) -> list[dedupe.Sketch]:
-    """Return the sketches of every item that takes part in duplicate finding."""
-    query = (
-        select(
-            ItemSignatureRow.item_id,
-            ItemRow.document_id,
-            ItemRow.kind,
-            ItemSignatureRow.shingles,
-            ItemSignatureRow.hashvalues,
-        )
-        .join(ItemRow, ItemRow.id == ItemSignatureRow.item_id)
-        .where(ItemSignatureRow.shingles > 0, ItemSignatureRow.scheme == dedupe.SCHEME)
-        .order_by(ItemSignatureRow.item_id)
-    )
-    return [
-        dedupe.Sketch(item_id, document_id, dedupe.KIND_GROUPS[kind], shingles, bytes(values))
-        for item_id, document_id, kind, shingles, values in session.execute(query)
-    ]
-
-
-def link_duplicates(session: Session, threshold: float) -> tuple[int, int]:
-    """Find near-duplicate items and store them as clusters; return (clusters, items)."""
-    update_signatures(session)
-    candidates = dedupe.candidate_pairs(load_sketches(session), threshold)
-    ids = sorted({i for pair in candidates for i in pair})
-    texts = dict(session.execute(select(ItemRow.id, ItemRow.text).where(ItemRow.id.in_(ids))).all())
-    pairs = dedupe.score_pairs(candidates, texts, threshold)
-    groups = dedupe.clusters(pairs)
-    write_clusters(session, groups, dedupe.best_matches(pairs))
-    return len(groups), sum(len(g) for g in groups)
 
 
 def cluster_counts(session: Session) -> tuple[int, int]:
@@ -120,45 +60,12 @@ def cluster_counts(session: Session) -> tuple[int, int]:
     return int(clusters), int(members)
 
 
-def write_clusters(
-    session: Session, groups: Sequence[list[int]], best: dict[int, dedupe.DuplicatePair]
-) -> None:
-    """Replace the stored clusters, keeping a cluster's id when most of its items stay."""
-    previous = dict(
-        session.execute(select(ClusterMemberRow.item_id, ClusterMemberRow.cluster_id)).all()
-    )
-    ids = carry_ids(groups, previous)
-    session.execute(delete(ClusterMemberRow))
-    existing = {row.id: row for row in session.scalars(select(ItemClusterRow))}
-    members = [i for g in groups for i in g]
-    items = {
-        row[0]: row
-        for row in session.execute(
-            select(ItemRow.id, ItemRow.title, ItemRow.document_id).where(ItemRow.id.in_(members))
-        )
-    }
-    for group, cluster_id in zip(groups, ids, strict=True):
-        row = existing.pop(cluster_id) if cluster_id is not None else ItemClusterRow()
-        row.title = items[group[0]].title
-        row.size = len(group)
-        row.documents = len({items[i].document_id for i in group})
-        if cluster_id is None:
-            session.add(row)
-        for item_id in group:
-            pair = best[item_id]
-            other = pair.second if pair.first == item_id else pair.first
-            row.members.append(
-                ClusterMemberRow(
-                    item_id=item_id,
-                    matched_item_id=other,
-                    score=pair.score,
-                    reason=f"{pair.score:.0%} of the shorter item's {dedupe.SHINGLE}-character "
-                    f"shingles are in the other (item {other})",
-                )
-            )
-    for row in existing.values():
-        session.delete(row)
-    session.flush()
+def policy_counts(session: Session) -> tuple[int, int, int]:
+    """Return the stored (policies, linked mentions, policies with two or more sources)."""
+    policies = session.scalar(select(func.count(PolicyRow.id))) or 0
+    mentions = session.scalar(select(func.count(PolicyLinkRow.id))) or 0
+    multi = session.scalar(select(func.count(PolicyRow.id)).where(PolicyRow.sources > 1)) or 0
+    return int(policies), int(mentions), int(multi)
 
 
 # --- Policies ----------------------------------------------------------------------------
@@ -234,40 +141,94 @@ def user_constraints(
     return must, cannot, split_by
 
 
-def link_policies(
-    session: Session,
-    threshold: float,
-    families: dict[str, str],
-    strip_places: Callable[[str], str],
-) -> tuple[int, int, int]:
-    """Link every policy mention to a policy and store them; return (policies, mentions, multi)."""
-    nodes = build_nodes(load_mentions(session), families, strip_places)
+@dataclass(frozen=True, slots=True)
+class PolicyRules:
+    """What policy resolution needs besides the stored mentions."""
+
+    threshold: float
+    families: dict[str, str]
+    strip_places: Callable[[str], str]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyPlan:
+    """The policies one run writes: the resolved nodes, and the stored policies they replace."""
+
+    full: bool
+    nodes: list[Node]
+    clusters: list[Cluster]
+    split_by: dict[int, int]
+    previous: dict[Identity, int]  # the policy each identity was linked to
+    new_mentions: int
+
+
+def _linked_facts(session: Session) -> set[int]:
+    query = select(PolicyLinkRow.fact_id).where(PolicyLinkRow.fact_id.is_not(None))
+    return set(session.scalars(query))
+
+
+def _subset(
+    nodes: Sequence[Node], chosen: Iterable[int], must: Sequence[Edge], split_by: dict[int, int]
+) -> tuple[list[Node], list[Edge], dict[int, int], dict[int, int]]:
+    """Return the chosen nodes in their order, and the constraints re-indexed to them."""
+    order = sorted(chosen)
+    index = {old: new for new, old in enumerate(order)}
+    edges = [
+        Edge(index[e.a], index[e.b], e.score, e.reason, e.decided_by)
+        for e in must
+        if e.a in index and e.b in index
+    ]
+    splits = {index[i]: c for i, c in split_by.items() if i in index}
+    return [nodes[i] for i in order], edges, splits, index
+
+
+def plan_policies(session: Session, rules: PolicyRules, full: bool) -> PolicyPlan | None:
+    """Return the policies to write for mentions without a link (every mention, ``full``).
+
+    None when there is nothing new to link.
+    """
+    nodes = build_nodes(load_mentions(session), rules.families, rules.strip_places)
+    linked = set() if full else _linked_facts(session)
+    seeds = [i for i, n in enumerate(nodes) if any(f.fact_id not in linked for f in n.facts)]
+    if not seeds:
+        return None
+    # User decisions are read over every node: a split keeps its note on both sides.
     must, cannot, split_by = user_constraints(nodes, latest_decisions(session))
-    clusters = resolve(nodes, threshold, must, cannot)
-    write_policies(session, nodes, clusters, split_by)
-    multi = sum(1 for c in clusters if len({nodes[i].first.document_id for i in c.nodes}) > 1)
-    return len(clusters), sum(len(n.facts) for n in nodes), multi
-
-
-def write_policies(
-    session: Session, nodes: Sequence[Node], clusters: Sequence[Cluster], split_by: dict[int, int]
-) -> None:
-    """Replace the stored policies and links, keeping a policy's id when its mentions stay."""
-    previous = {
-        (sha, title): policy_id
-        for sha, title, policy_id in session.execute(
-            select(
-                PolicyLinkRow.document_sha256,
-                PolicyLinkRow.normalized_title,
-                PolicyLinkRow.policy_id,
-            )
-        )
+    chosen = seeds if full else linked_component(nodes, seeds, rules.threshold, must)
+    sub_nodes, sub_must, sub_splits, index = _subset(nodes, chosen, must, split_by)
+    sub_cannot = {
+        frozenset(index[i] for i in pair) for pair in cannot if all(i in index for i in pair)
     }
+    clusters = resolve(sub_nodes, rules.threshold, sub_must, sub_cannot)
+    stored = session.execute(
+        select(
+            PolicyLinkRow.document_sha256, PolicyLinkRow.normalized_title, PolicyLinkRow.policy_id
+        )
+    ).all()
+    wanted = {n.identity for n in sub_nodes}
+    previous = {(sha, title): p for sha, title, p in stored if full or (sha, title) in wanted}
+    replaced = set(previous.values())
+    if not full and any(p in replaced and (sha, title) not in wanted for sha, title, p in stored):
+        # A stored policy reaches past the component: it was not made by these rules.
+        return plan_policies(session, rules, full=True)
+    new_mentions = sum(1 for n in nodes for f in n.facts if f.fact_id not in linked)
+    return PolicyPlan(full, sub_nodes, clusters, sub_splits, previous, new_mentions)
+
+
+def write_policies(session: Session, plan: PolicyPlan) -> None:
+    """Replace the policies the plan's mentions were linked to, keeping ids where they stay."""
+    nodes, clusters, split_by = plan.nodes, plan.clusters, plan.split_by
     # One vote per mention: after a split, the side with most mentions keeps the id.
     groups = [[f.identity for i in c.nodes for f in nodes[i].facts] for c in clusters]
-    ids = carry_ids(groups, previous)
-    session.execute(delete(PolicyLinkRow))
-    existing = {row.id: row for row in session.scalars(select(PolicyRow))}
+    ids = carry_ids(groups, plan.previous)
+    if plan.full:
+        session.execute(delete(PolicyLinkRow))
+        existing = {row.id: row for row in session.scalars(select(PolicyRow))}
+    else:
+        replaced = sorted(set(plan.previous.values()))
+        session.execute(delete(PolicyLinkRow).where(PolicyLinkRow.policy_id.in_(replaced)))
+        query = select(PolicyRow).where(PolicyRow.id.in_(replaced))
+        existing = {row.id: row for row in session.scalars(query)}
     for cluster, policy_id in zip(clusters, ids, strict=True):
         row = existing.pop(policy_id) if policy_id is not None else PolicyRow()
         fill_policy(row, [nodes[i] for i in cluster.nodes])

@@ -17,6 +17,9 @@ class LinkSummary:
     clusters: int  # stories told by two or more near-duplicate items
     duplicate_items: int
     seconds: float
+    new_items: int = 0  # items hashed and compared in this run
+    new_mentions: int = 0  # policy mentions not linked before this run
+    full: bool = False  # everything was linked again, not only what was new
 
 
 @dataclass(frozen=True, slots=True)

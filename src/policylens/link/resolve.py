@@ -67,6 +67,8 @@ class Node:
     placed_stem: str  # the same with its places: compared when a region is unknown
     family: str | None
     title_years: frozenset[int]  # every year written in the title, its period's included
+    # The fields every comparison asks for, looked up once (see ``value``).
+    known: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def first(self) -> MentionFact:
@@ -75,6 +77,8 @@ class Node:
 
     def value(self, name: str) -> object:
         """Return the first non-empty value of a mention field among the node's mentions."""
+        if name in self.known:
+            return self.known[name]
         return next((getattr(f, name) for f in self.facts if getattr(f, name)), None)
 
     @property
@@ -135,20 +139,39 @@ def build_nodes(
     grouped: dict[Identity, list[MentionFact]] = {}
     for mention in sorted(mentions, key=lambda m: m.fact_id):
         grouped.setdefault(mention.identity, []).append(mention)
+    # Many documents cite the same title: its stems are worked out once per run.
+    stems: dict[tuple[str, str | None], tuple[str, str]] = {}
     nodes = []
     for identity, facts in grouped.items():
         kind = next((f.kind for f in facts if f.kind), None)
+        key = (identity[1], kind)
+        if key not in stems:
+            stems[key] = (
+                title_stem(identity[1], kind, strip_places),
+                title_stem(identity[1], kind, _keep),
+            )
         nodes.append(
             Node(
                 identity=identity,
                 facts=tuple(facts),
-                stem=title_stem(identity[1], kind, strip_places),
-                placed_stem=title_stem(identity[1], kind, _keep),
+                stem=stems[key][0],
+                placed_stem=stems[key][1],
                 family=family_of(kind, families),
                 title_years=frozenset(int(y) for y in YEAR.findall(identity[1])),
+                known=_first_values(facts),
             )
         )
     return nodes
+
+
+COMPARED_FIELDS = ("region_code", "region", "period", "doc_number")
+
+
+def _first_values(facts: Sequence[MentionFact]) -> dict[str, object]:
+    return {
+        name: next((getattr(f, name) for f in facts if getattr(f, name)), None)
+        for name in COMPARED_FIELDS
+    }
 
 
 def _days_apart(a: str, b: str) -> int:
@@ -267,6 +290,84 @@ def candidate_edges(nodes: Sequence[Node], threshold: float) -> list[Edge]:
             if score >= threshold:
                 edges.append(Edge(i, j, score, reason))
     return sorted(edges, key=lambda e: (-e.score, e.a, e.b))
+
+
+@dataclass(frozen=True, slots=True)
+class _Blocks:
+    """The nodes ``candidate_edges`` compares, grouped as it groups them."""
+
+    by_region: dict[tuple[str | None, object], list[int]]  # (family, region code)
+    by_family: dict[str | None, list[int]]
+    by_number: dict[tuple[str | None, str], list[int]]  # (family, document number)
+
+    @classmethod
+    def of(cls, nodes: Sequence[Node]) -> _Blocks:
+        by_region: dict[tuple[str | None, object], list[int]] = {}
+        by_family: dict[str | None, list[int]] = {}
+        by_number: dict[tuple[str | None, str], list[int]] = {}
+        for index, node in enumerate(nodes):
+            by_region.setdefault((node.family, node.value("region_code")), []).append(index)
+            by_family.setdefault(node.family, []).append(index)
+            if node.value("doc_number"):
+                key = (node.family, _squash(node.value("doc_number")))
+                by_number.setdefault(key, []).append(index)
+        return cls(by_region, by_family, by_number)
+
+
+def _linked_to(
+    nodes: Sequence[Node], blocks: _Blocks, sources: Sequence[int], threshold: float
+) -> set[int]:
+    """Return the nodes ``candidate_edges`` gives an edge to one of the sources (and those).
+
+    The same comparisons as ``candidate_edges``, from the sources only: a node with a
+    region meets its region's and the regionless nodes of its family, a regionless node
+    all of its family, and a document number every node of its family sharing it.
+    """
+    stems = [n.stem for n in nodes]
+    placed = [n.placed_stem for n in nodes]
+    asked: dict[tuple[str | None, object], list[int]] = {}
+    for index in sources:
+        asked.setdefault((nodes[index].family, nodes[index].value("region_code")), []).append(index)
+    pairs: set[tuple[int, int]] = set()
+    for (family, region), members in asked.items():
+        if region is None:
+            pairs |= _similar(members, blocks.by_family[family], placed, threshold)
+            continue
+        pairs |= _similar(members, blocks.by_region[(family, region)], stems, threshold)
+        pairs |= _similar(members, blocks.by_region.get((family, None), []), placed, threshold)
+    for index in sources:
+        number = nodes[index].value("doc_number")
+        if number:
+            partners = blocks.by_number[(nodes[index].family, _squash(number))]
+            pairs.update((min(index, j), max(index, j)) for j in partners if j != index)
+    found: set[int] = set()
+    for i, j in pairs:
+        if conflict(nodes[i], nodes[j]) is None and compare(nodes[i], nodes[j])[0] >= threshold:
+            found.update((i, j))
+    return found
+
+
+def linked_component(
+    nodes: Sequence[Node], seeds: Iterable[int], threshold: float, must: Sequence[Edge] = ()
+) -> set[int]:
+    """Return the seeds and every node linked to them by candidate edges or user merges.
+
+    ``resolve`` over these nodes alone links them exactly as ``resolve`` over all nodes
+    does: no edge leaves the component, and edge order and conflicts stay within it.
+    """
+    merged: dict[int, set[int]] = {}
+    for edge in must:
+        merged.setdefault(edge.a, set()).add(edge.b)
+        merged.setdefault(edge.b, set()).add(edge.a)
+    blocks = _Blocks.of(nodes)
+    component = set(seeds)
+    frontier = sorted(component)
+    while frontier:
+        reached = _linked_to(nodes, blocks, frontier, threshold)
+        reached.update(j for i in frontier for j in merged.get(i, ()))
+        frontier = sorted(reached - component)
+        component.update(frontier)
+    return component
 
 
 class _Partition:

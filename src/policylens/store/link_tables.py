@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Float,
     ForeignKey,
@@ -30,8 +31,10 @@ __all__ = [
     "Base",
     "ClusterMemberRow",
     "CorrectionRow",
+    "ItemBandRow",
     "ItemClusterRow",
     "ItemSignatureRow",
+    "LinkStateRow",
     "PolicyLinkRow",
     "PolicyRow",
 ]
@@ -121,6 +124,37 @@ class ItemSignatureRow(Base):
     scheme: Mapped[str] = mapped_column(String(64))  # shingle size, permutations, hash: all
     shingles: Mapped[int] = mapped_column(Integer)  # 0: the item is not compared (too short …)
     hashvalues: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ItemBandRow(Base):
+    """One LSH band key of an item's signature: items sharing a key are duplicate candidates.
+
+    A new item's candidates are an index lookup on its band keys, so linking a small batch
+    never rebuilds an LSH index over the whole knowledge base.
+    """
+
+    __tablename__ = "item_bands"
+    band: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class LinkStateRow(Base):
+    """What the stored links were computed with, and a version bumped by every linking run.
+
+    A run computes outside the write lock and writes only if the version it read is still
+    current; different settings or schemes, or deleted items, make the next run a full one.
+    """
+
+    __tablename__ = "link_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1: one row
+    version: Mapped[int] = mapped_column(Integer)
+    duplicate_scheme: Mapped[str] = mapped_column(Text)  # sketch + band scheme + threshold
+    policy_scheme: Mapped[str] = mapped_column(Text)  # threshold + kind families
+    signatures: Mapped[int] = mapped_column(Integer)  # signature rows after the run
+    corrections: Mapped[int] = mapped_column(Integer)  # the newest correction applied
 
 
 class CorrectionRow(Base):

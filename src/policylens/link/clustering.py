@@ -1,0 +1,281 @@
+"""The I/O edge of duplicate finding: plan from the stored state, then write the plan.
+
+A plan is computed with reads only. Incrementally, only items without a signature are
+hashed, and their candidates among stored items come from an index lookup on their band
+keys; the stored clusters they touch are merged with what they join. A full plan hashes
+what lacks a signature and compares every item with every other through their band keys.
+Both find the same pairs (see ``dedupe``), so both give the same clusters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from policylens.link import dedupe
+from policylens.link.resolve import carry_ids
+from policylens.store.link_tables import (
+    ClusterMemberRow,
+    ItemBandRow,
+    ItemClusterRow,
+    ItemSignatureRow,
+)
+from policylens.store.schema import ItemRow
+
+CHUNK = 5_000  # ids per IN (...): under every database's limit on bound parameters
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class DuplicatePlan:
+    """What one run writes for duplicate items."""
+
+    full: bool
+    rewrite_bands: bool  # every band key is written again (a new band scheme)
+    signatures: list[dict[str, Any]] = field(default_factory=list)  # rows to insert
+    bands: list[dict[str, int]] = field(default_factory=list)  # rows to insert
+    groups: list[list[int]] = field(default_factory=list)  # clusters to write
+    best: dict[int, dedupe.DuplicatePair] = field(default_factory=dict)
+    replaced: dict[int, int] = field(default_factory=dict)  # item -> cluster it leaves
+    items: dict[int, tuple[str, int]] = field(default_factory=dict)  # id -> (title, document)
+    new_items: int = 0
+
+    @property
+    def empty(self) -> bool:
+        """Return whether the plan changes nothing."""
+        return not (self.full or self.signatures or self.groups)
+
+
+def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """Yield the values in slices of at most ``size``."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _sketch_new(session: Session) -> tuple[list[dedupe.Sketch], dict[int, str], list[dict]]:
+    """Return sketches and texts of the items without a signature, and their signature rows."""
+    query = (
+        select(ItemRow.id, ItemRow.document_id, ItemRow.kind, ItemRow.text)
+        .outerjoin(
+            ItemSignatureRow,
+            (ItemSignatureRow.item_id == ItemRow.id) & (ItemSignatureRow.scheme == dedupe.SCHEME),
+        )
+        .where(ItemSignatureRow.item_id.is_(None))
+        .order_by(ItemRow.id)
+    )
+    rows = session.execute(query).all()
+    found = [
+        dedupe.shingles(text) if kind in dedupe.KIND_GROUPS else set() for _, _, kind, text in rows
+    ]
+    sketches, texts, signatures = [], {}, []
+    for (item_id, document_id, kind, text), shingled, values in zip(
+        rows, found, dedupe.sketch_many(found), strict=True
+    ):
+        signatures.append(
+            {
+                "item_id": item_id,
+                "scheme": dedupe.SCHEME,
+                "shingles": len(shingled),
+                "hashvalues": values,
+            }
+        )
+        if shingled:
+            group = dedupe.KIND_GROUPS[kind]
+            sketches.append(dedupe.Sketch(item_id, document_id, group, len(shingled), values))
+            texts[item_id] = text
+    return sketches, texts, signatures
+
+
+def _stored_sketches(session: Session) -> list[dedupe.Sketch]:
+    """Return the sketches of every signed item that takes part in duplicate finding."""
+    query = (
+        select(
+            ItemSignatureRow.item_id,
+            ItemRow.document_id,
+            ItemRow.kind,
+            ItemSignatureRow.shingles,
+            ItemSignatureRow.hashvalues,
+        )
+        .join(ItemRow, ItemRow.id == ItemSignatureRow.item_id)
+        .where(ItemSignatureRow.shingles > 0, ItemSignatureRow.scheme == dedupe.SCHEME)
+        .order_by(ItemSignatureRow.item_id)
+    )
+    return [
+        dedupe.Sketch(item_id, document_id, dedupe.KIND_GROUPS[kind], shingles, bytes(values))
+        for item_id, document_id, kind, shingles, values in session.execute(query)
+    ]
+
+
+def _band_rows(sketches: Sequence[dedupe.Sketch], keys: np.ndarray) -> list[dict[str, int]]:
+    return [
+        {"band": band, "item_id": sketch.item_id}
+        for sketch, row in zip(sketches, keys.tolist(), strict=True)
+        for band in dict.fromkeys(row)
+    ]
+
+
+def _stored_partners(
+    session: Session, sketches: Sequence[dedupe.Sketch], keys: np.ndarray
+) -> set[tuple[int, int]]:
+    """Return pairs of a new item and a stored item sharing a band key (smaller id first)."""
+    pairs: set[tuple[int, int]] = set()
+    for sketch, row in zip(sketches, keys.tolist(), strict=True):
+        query = select(ItemBandRow.item_id).where(ItemBandRow.band.in_(row)).distinct()
+        for other in session.scalars(query):
+            pairs.add((min(other, sketch.item_id), max(other, sketch.item_id)))
+    return pairs
+
+
+def _texts(session: Session, ids: Iterable[int], known: dict[int, str]) -> dict[int, str]:
+    """Return the texts of these items, reading only those not already known."""
+    texts = dict(known)
+    missing = sorted(set(ids) - texts.keys())
+    for chunk in chunks(missing):
+        query = select(ItemRow.id, ItemRow.text).where(ItemRow.id.in_(chunk))
+        texts.update((item_id, text) for item_id, text in session.execute(query))
+    return texts
+
+
+def _stored_clusters(
+    session: Session, item_ids: Iterable[int]
+) -> tuple[dict[int, list[int]], dict[int, int], dict[int, dedupe.DuplicatePair]]:
+    """Return the stored clusters holding any of these items: members, item -> cluster, best.
+
+    All members of those clusters are read, each with the best pair stored for it.
+    """
+    cluster_ids: set[int] = set()
+    for chunk in chunks(sorted(set(item_ids))):
+        query = select(ClusterMemberRow.cluster_id).where(ClusterMemberRow.item_id.in_(chunk))
+        cluster_ids.update(session.scalars(query))
+    members: dict[int, list[int]] = {}
+    cluster_of: dict[int, int] = {}
+    best: dict[int, dedupe.DuplicatePair] = {}
+    for chunk in chunks(sorted(cluster_ids)):
+        query = select(
+            ClusterMemberRow.cluster_id,
+            ClusterMemberRow.item_id,
+            ClusterMemberRow.matched_item_id,
+            ClusterMemberRow.score,
+        ).where(ClusterMemberRow.cluster_id.in_(chunk))
+        for cluster_id, item_id, matched, score in session.execute(query):
+            members.setdefault(cluster_id, []).append(item_id)
+            cluster_of[item_id] = cluster_id
+            if matched is not None:
+                best[item_id] = dedupe.DuplicatePair(
+                    min(item_id, matched), max(item_id, matched), score
+                )
+    return members, cluster_of, best
+
+
+def _item_titles(session: Session, ids: Iterable[int]) -> dict[int, tuple[str, int]]:
+    out: dict[int, tuple[str, int]] = {}
+    for chunk in chunks(sorted(set(ids))):
+        query = select(ItemRow.id, ItemRow.title, ItemRow.document_id).where(ItemRow.id.in_(chunk))
+        out.update((i, (title, document)) for i, title, document in session.execute(query))
+    return out
+
+
+def plan_duplicates(
+    session: Session, threshold: float, full: bool, bands_current: bool
+) -> DuplicatePlan:
+    """Return what to write to link the items without a signature (or all items, ``full``)."""
+    new, texts, signatures = _sketch_new(session)
+    plan = DuplicatePlan(full, rewrite_bands=full and not bands_current)
+    plan.signatures, plan.new_items = signatures, len(signatures)
+    new_keys = dedupe.band_keys(new)
+    if full:
+        # Every item is compared with every other, through the same band keys.
+        stored = _stored_sketches(session)
+        everything = [*stored, *new]
+        keys = dedupe.band_keys(everything)
+        candidates = dedupe.colliding_pairs([s.item_id for s in everything], keys)
+        plan.bands = _band_rows(everything, keys) if plan.rewrite_bands else []
+        joined: list[list[int]] = []
+        known: dict[int, dedupe.DuplicatePair] = {}
+        plan.replaced = dict(
+            session.execute(select(ClusterMemberRow.item_id, ClusterMemberRow.cluster_id)).all()
+        )
+    else:
+        candidates = dedupe.colliding_pairs([s.item_id for s in new], new_keys)
+        candidates |= _stored_partners(session, new, new_keys)
+    if not plan.rewrite_bands:
+        plan.bands = _band_rows(new, new_keys)
+    pairs = dedupe.score_pairs(
+        candidates, _texts(session, (i for p in candidates for i in p), texts), threshold
+    )
+    if not full:
+        fresh = {s.item_id for s in new}
+        members, plan.replaced, known = _stored_clusters(
+            session, (i for p in pairs for i in (p.first, p.second) if i not in fresh)
+        )
+        joined = list(members.values())
+    plan.groups = dedupe.clusters(pairs, joined)
+    plan.best = dedupe.best_matches(pairs, known)
+    plan.items = _item_titles(session, (i for g in plan.groups for i in g))
+    return plan
+
+
+def write_duplicates(session: Session, plan: DuplicatePlan) -> None:
+    """Write a plan's signatures, band keys and clusters."""
+    if plan.full:
+        session.execute(delete(ItemSignatureRow).where(ItemSignatureRow.scheme != dedupe.SCHEME))
+    if plan.rewrite_bands:
+        session.execute(delete(ItemBandRow))
+    for rows in chunks(plan.signatures):
+        session.execute(insert(ItemSignatureRow), list(rows))
+    for band_rows in chunks(plan.bands, 50_000):
+        session.execute(insert(ItemBandRow), list(band_rows))
+    write_clusters(session, plan)
+
+
+def _member(cluster_id: int, item_id: int, pair: dedupe.DuplicatePair) -> dict[str, Any]:
+    other = pair.second if pair.first == item_id else pair.first
+    return {
+        "cluster_id": cluster_id,
+        "item_id": item_id,
+        "matched_item_id": other,
+        "score": pair.score,
+        "reason": f"{pair.score:.0%} of the shorter item's {dedupe.SHINGLE}-character "
+        f"shingles are in the other (item {other})",
+    }
+
+
+def write_clusters(session: Session, plan: DuplicatePlan) -> None:
+    """Replace the clusters the plan's items leave, keeping an id when most members stay."""
+    ids = carry_ids(plan.groups, plan.replaced)
+    if plan.full:
+        session.execute(delete(ClusterMemberRow))
+        existing = {row.id: row for row in session.scalars(select(ItemClusterRow))}
+    else:
+        leaving = sorted(set(plan.replaced.values()))
+        existing = {}
+        for chunk in chunks(leaving):
+            session.execute(delete(ClusterMemberRow).where(ClusterMemberRow.cluster_id.in_(chunk)))
+            query = select(ItemClusterRow).where(ItemClusterRow.id.in_(chunk))
+            existing.update((row.id, row) for row in session.scalars(query))
+    rows = []
+    for group, cluster_id in zip(plan.groups, ids, strict=True):
+        row = existing.pop(cluster_id) if cluster_id is not None else ItemClusterRow()
+        row.title = plan.items[group[0]][0]
+        row.size = len(group)
+        row.documents = len({plan.items[i][1] for i in group})
+        if cluster_id is None:
+            session.add(row)
+        rows.append(row)
+    session.flush()  # new clusters get their ids
+    # Members in bulk: a big story's hundreds of items are rewritten when one joins it.
+    members = [
+        _member(row.id, item_id, plan.best[item_id])
+        for row, group in zip(rows, plan.groups, strict=True)
+        for item_id in group
+    ]
+    for chunk in chunks(members):
+        session.execute(insert(ClusterMemberRow), list(chunk))
+    for row in existing.values():
+        session.delete(row)
+    session.flush()
