@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from policylens.bench.corpus import SyntheticDocument, generate
+from policylens.bench.link import measure_link, measure_link_batch
 from policylens.bench.search import DEFAULT_SEARCH_SIZES, run_search_bench, search_report
 from policylens.config import load_settings
 from policylens.extract import extract_document
@@ -246,6 +247,10 @@ def run(
         report.seconds["store"], stored = measure_store(documents, f"sqlite:///{folder / 'kb.db'}")
         report.extra["sqlite_docs_per_s"] = round(stored / report.seconds["store"], 2)
         note_rss(report, "store")
+        log("linking")
+        report.seconds["link"] = measure_link(f"sqlite:///{folder / 'kb.db'}")
+        report.extra.update(measure_link_batch(documents, f"sqlite:///{folder / 'batch.db'}"))
+        note_rss(report, "link")
         if pg_url:
             log("storage into PostgreSQL")
             seconds, stored = measure_store(documents, pg_url)
