@@ -378,54 +378,6 @@ class Store:
         return [_item_record(row) for row in session.scalars(query)]
 
 
-def _document_row(document: Document) -> DocumentRow:
-    raw, clean = document.raw, document.clean
-    row = DocumentRow(
-        sha256=raw.sha256,
-        source=raw.source,
-        format=raw.format,
-        encoding=raw.encoding,
-        title=document.title,
-        published=raw.published,
-        size=raw.size,
-        ingested_at=document.ingested_at,
-        raw_text=raw.raw_text,
-        clean_text=clean.text,
-        offset_runs=[list(run) for run in clean.offsets.runs],
-        page_metadata=[list(pair) for pair in clean.metadata],
-    )
-    item_rows: dict[int, ItemRow] = {}
-    for item in document.items:
-        raw_span = clean.offsets.span_to_raw(item.span)
-        item_row = ItemRow(
-            idx=item.index,
-            kind=item.kind,
-            title=item.title,
-            section=item.section,
-            number=item.number,
-            path=list(item.path),
-            responsible=list(item.responsible),
-            start=item.span.start,
-            end=item.span.end,
-            raw_start=raw_span.start,
-            raw_end=raw_span.end,
-            text=item.text,
-        )
-        row.items.append(item_row)
-        item_rows[item.index] = item_row
-        for link in item.links:
-            link_row = LinkRow(
-                number=link.number,
-                url=link.url,
-                raw_start=link.raw_span.start,
-                raw_end=link.raw_span.end,
-                item=item_row,
-            )
-            row.links.append(link_row)
-    row.facts.extend(fact_row(fact, item_rows) for fact in document.facts)
-    return row
-
-
 def _summary(row: DocumentRow, items: int, chars: int) -> DocumentSummary:
     return DocumentSummary(
         id=row.id,
