@@ -31,7 +31,6 @@ from policylens.store.schema import (
     DocumentRow,
     FactRow,
     ItemRow,
-    LinkRow,
     SchemaInfo,
 )
 from policylens.store.search_tables import FTS_TABLE, ensure_search_schema
