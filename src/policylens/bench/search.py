@@ -182,7 +182,16 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def peak_rss_mb() -> float:
-    """Return this process's peak resident memory in MB."""
+    """Return this process's peak resident memory in MB.
+
+    Linux keeps ``ru_maxrss`` across fork and exec, so a child would report its parent's
+    peak if that was higher; ``VmHWM`` belongs to the process's own memory.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
