@@ -185,13 +185,14 @@ def _subset(
 def plan_policies(session: Session, rules: PolicyRules, full: bool) -> PolicyPlan | None:
     """Return the policies to write for mentions without a link (every mention, ``full``).
 
-    None when there is nothing new to link.
+    None when there is nothing new to link (and the run is not full).
     """
     nodes = build_nodes(load_mentions(session), rules.families, rules.strip_places)
     linked = set() if full else _linked_facts(session)
     seeds = [i for i, n in enumerate(nodes) if any(f.fact_id not in linked for f in n.facts)]
     if not seeds:
-        return None
+        # A full run over no mentions (every document deleted) still clears the stored ones.
+        return PolicyPlan(True, [], [], {}, {}, 0) if full else None
     # User decisions are read over every node: a split keeps its note on both sides.
     must, cannot, split_by = user_constraints(nodes, latest_decisions(session))
     chosen = seeds if full else linked_component(nodes, seeds, rules.threshold, must)
