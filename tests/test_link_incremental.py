@@ -247,3 +247,50 @@ def nodes_of_titles():
         return build_nodes(mentions, load_kind_families(), strip)
 
     return build
+
+
+def _brute_force_clusters(db: str, threshold: float) -> set[frozenset[int]]:
+    """Return the duplicate clusters an exact containment check of every pair of items gives."""
+    compared = [
+        (item.id, dedupe.KIND_GROUPS[item.kind], dedupe.shingles(item.text))
+        for item in api.items(db)
+        if item.kind in dedupe.KIND_GROUPS
+    ]
+    compared = [entry for entry in compared if entry[2]]
+    pairs = [
+        dedupe.DuplicatePair(a, b, 1.0)
+        for i, (a, group_a, shingles_a) in enumerate(compared)
+        for b, group_b, shingles_b in compared[i + 1 :]
+        if group_a == group_b and dedupe.containment(shingles_a, shingles_b) >= threshold
+    ]
+    return {frozenset(group) for group in dedupe.clusters(pairs)}
+
+
+def test_link_finds_the_clusters_of_an_all_pairs_check_on_a_synthetic_corpus(tmp_path, res):
+    # Short stories inside long digest entries included: whole-item LSH misses those pairs.
+    folder = tmp_path / "synthetic"
+    folder.mkdir()
+    for document in generate(CORPUS, 120, res, seed=3):
+        (folder / document.name).write_bytes(document.data)
+    db = f"sqlite:///{tmp_path / 'kb.db'}"
+    assert api.ingest(sorted(str(p) for p in folder.iterdir()), db=db).ok
+    found = {frozenset(m.item_id for m in c.members) for c in api.duplicates(db)}
+    expected = _brute_force_clusters(db, load_settings(env={}, db_url=db).duplicate_threshold)
+    assert len(expected) > 5 and found == expected
+
+
+def test_dedupe_window_keys_find_a_story_inside_a_long_item():
+    permutations = dedupe.Permutations.make()
+    story = "上海市经济和信息化委员会发布首批上海市元宇宙重大应用场景建设成果名单，涵盖十项成果。"
+    long_text = "".join(f"第{i}条，本周各地继续推进数字经济和人工智能产业发展。" for i in range(40))
+    long_text = long_text[:600] + story + long_text[600:]
+    short = dedupe.shingle_sequence(story)
+    longer = dedupe.shingle_sequence(long_text)
+    assert len(longer) > 10 * len(short) and dedupe.window_bounds(len(short)) == []
+    values, short_keys = permutations.item("news", short)
+    # The same MinHash values as datasketch's, so stored signatures stay valid.
+    assert values == dedupe.sketch_values(set(short))
+    _, long_keys = permutations.item("news", longer)
+    assert len(long_keys) > dedupe.BANDS  # windows add their own keys
+    items = [dedupe.ItemKeys(1, short_keys), dedupe.ItemKeys(2, long_keys)]
+    assert dedupe.keyed_pairs(items) == {(1, 2)}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.orm import Session
 
 from policylens.link import dedupe
@@ -38,7 +38,7 @@ class DuplicatePlan:
     full: bool
     rewrite_bands: bool  # every band key is written again (a new band scheme)
     signatures: list[dict[str, Any]] = field(default_factory=list)  # rows to insert
-    bands: list[dict[str, int]] = field(default_factory=list)  # rows to insert
+    bands: list[tuple[int, int]] = field(default_factory=list)  # (band, item id) to insert
     groups: list[list[int]] = field(default_factory=list)  # clusters to write
     best: dict[int, dedupe.DuplicatePair] = field(default_factory=dict)
     replaced: dict[int, int] = field(default_factory=dict)  # item -> cluster it leaves
@@ -57,8 +57,8 @@ def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield values[start : start + size]
 
 
-def _sketch_new(session: Session) -> tuple[list[dedupe.Sketch], dict[int, str], list[dict]]:
-    """Return sketches and texts of the items without a signature, and their signature rows."""
+def _unsigned_items(session: Session) -> list[Any]:
+    """Return (id, document id, kind, text) of the items without a signature of this scheme."""
     query = (
         select(ItemRow.id, ItemRow.document_id, ItemRow.kind, ItemRow.text)
         .outerjoin(
@@ -68,66 +68,64 @@ def _sketch_new(session: Session) -> tuple[list[dedupe.Sketch], dict[int, str], 
         .where(ItemSignatureRow.item_id.is_(None))
         .order_by(ItemRow.id)
     )
-    rows = session.execute(query).all()
-    found = [
-        dedupe.shingles(text) if kind in dedupe.KIND_GROUPS else set() for _, _, kind, text in rows
-    ]
-    sketches, texts, signatures = [], {}, []
-    for (item_id, document_id, kind, text), shingled, values in zip(
-        rows, found, dedupe.sketch_many(found), strict=True
-    ):
+    return list(session.execute(query).all())
+
+
+def _signed_items(session: Session) -> list[Any]:
+    """Return (id, document id, kind, text) of the signed items duplicate finding compares."""
+    query = (
+        select(ItemRow.id, ItemRow.document_id, ItemRow.kind, ItemRow.text)
+        .join(ItemSignatureRow, ItemSignatureRow.item_id == ItemRow.id)
+        .where(ItemSignatureRow.shingles > 0, ItemSignatureRow.scheme == dedupe.SCHEME)
+        .order_by(ItemRow.id)
+    )
+    return list(session.execute(query).all())
+
+
+def _sketch(
+    rows: Sequence[Any], permutations: dedupe.Permutations
+) -> tuple[list[dedupe.ItemKeys], dict[int, str], list[dict[str, Any]]]:
+    """Return the band keys and texts of the compared items, and every item's signature row."""
+    keyed, texts, signatures = [], {}, []
+    for item_id, _document_id, kind, text in rows:
+        sequence = dedupe.shingle_sequence(text) if kind in dedupe.KIND_GROUPS else []
+        values = b""
+        if sequence:
+            values, keys = permutations.item(dedupe.KIND_GROUPS[kind], sequence)
+            keyed.append(dedupe.ItemKeys(item_id, keys))
+            texts[item_id] = text
         signatures.append(
             {
                 "item_id": item_id,
                 "scheme": dedupe.SCHEME,
-                "shingles": len(shingled),
+                "shingles": len(set(sequence)),
                 "hashvalues": values,
             }
         )
-        if shingled:
-            group = dedupe.KIND_GROUPS[kind]
-            sketches.append(dedupe.Sketch(item_id, document_id, group, len(shingled), values))
-            texts[item_id] = text
-    return sketches, texts, signatures
+    return keyed, texts, signatures
 
 
-def _stored_sketches(session: Session) -> list[dedupe.Sketch]:
-    """Return the sketches of every signed item that takes part in duplicate finding."""
-    query = (
-        select(
-            ItemSignatureRow.item_id,
-            ItemRow.document_id,
-            ItemRow.kind,
-            ItemSignatureRow.shingles,
-            ItemSignatureRow.hashvalues,
-        )
-        .join(ItemRow, ItemRow.id == ItemSignatureRow.item_id)
-        .where(ItemSignatureRow.shingles > 0, ItemSignatureRow.scheme == dedupe.SCHEME)
-        .order_by(ItemSignatureRow.item_id)
-    )
-    return [
-        dedupe.Sketch(item_id, document_id, dedupe.KIND_GROUPS[kind], shingles, bytes(values))
-        for item_id, document_id, kind, shingles, values in session.execute(query)
-    ]
+def _stored_keys(session: Session) -> tuple[np.ndarray, np.ndarray]:
+    """Return every stored band key and its item, as two arrays."""
+    rows = session.execute(select(ItemBandRow.item_id, ItemBandRow.band)).all()
+    owners = np.array([r[0] for r in rows], dtype=np.int64)
+    return owners, np.array([r[1] for r in rows], dtype=np.int64)
 
 
-def _band_rows(sketches: Sequence[dedupe.Sketch], keys: np.ndarray) -> list[dict[str, int]]:
-    return [
-        {"band": band, "item_id": sketch.item_id}
-        for sketch, row in zip(sketches, keys.tolist(), strict=True)
-        for band in dict.fromkeys(row)
-    ]
+def _band_rows(items: Sequence[dedupe.ItemKeys]) -> list[tuple[int, int]]:
+    return [(band, item.item_id) for item in items for band in item.keys.tolist()]
 
 
-def _stored_partners(
-    session: Session, sketches: Sequence[dedupe.Sketch], keys: np.ndarray
-) -> set[tuple[int, int]]:
+def _stored_partners(session: Session, items: Sequence[dedupe.ItemKeys]) -> set[tuple[int, int]]:
     """Return pairs of a new item and a stored item sharing a band key (smaller id first)."""
     pairs: set[tuple[int, int]] = set()
-    for sketch, row in zip(sketches, keys.tolist(), strict=True):
-        query = select(ItemBandRow.item_id).where(ItemBandRow.band.in_(row)).distinct()
-        for other in session.scalars(query):
-            pairs.add((min(other, sketch.item_id), max(other, sketch.item_id)))
+    # One DISTINCT query an item: a copy of a long item shares thousands of window keys.
+    connection = session.connection()
+    for item in items:
+        for chunk in chunks(item.keys.tolist()):
+            query = select(ItemBandRow.item_id).where(ItemBandRow.band.in_(chunk)).distinct()
+            for (other,) in connection.execute(query):
+                pairs.add((min(other, item.item_id), max(other, item.item_id)))
     return pairs
 
 
@@ -184,34 +182,40 @@ def plan_duplicates(
     session: Session, threshold: float, full: bool, bands_current: bool
 ) -> DuplicatePlan:
     """Return what to write to link the items without a signature (or all items, ``full``)."""
-    new, texts, signatures = _sketch_new(session)
+    permutations = dedupe.Permutations.make()
+    new, texts, signatures = _sketch(_unsigned_items(session), permutations)
     plan = DuplicatePlan(full, rewrite_bands=full and not bands_current)
     plan.signatures, plan.new_items = signatures, len(signatures)
-    new_keys = dedupe.band_keys(new)
+    plan.bands = _band_rows(new)
     if full:
         # Every item is compared with every other, through the same band keys.
-        stored = _stored_sketches(session)
-        everything = [*stored, *new]
-        keys = dedupe.band_keys(everything)
-        candidates = dedupe.colliding_pairs([s.item_id for s in everything], keys)
-        plan.bands = _band_rows(everything, keys) if plan.rewrite_bands else []
+        if plan.rewrite_bands:
+            # Window keys come from the texts: every stored item is shingled again.
+            stored, stored_texts, _ = _sketch(_signed_items(session), permutations)
+            texts.update(stored_texts)
+            plan.bands = _band_rows([*stored, *new])
+            candidates = dedupe.keyed_pairs([*stored, *new])
+        else:
+            owners, keys = _stored_keys(session)
+            fresh = [i.item_id for i in new]
+            candidates = dedupe.shared_key_pairs(
+                np.concatenate([owners, np.repeat(fresh, [len(i.keys) for i in new])]),
+                np.concatenate([keys, *(i.keys for i in new)]),
+            )
         joined: list[list[int]] = []
         known: dict[int, dedupe.DuplicatePair] = {}
         plan.replaced = dict(
             session.execute(select(ClusterMemberRow.item_id, ClusterMemberRow.cluster_id)).all()
         )
     else:
-        candidates = dedupe.colliding_pairs([s.item_id for s in new], new_keys)
-        candidates |= _stored_partners(session, new, new_keys)
-    if not plan.rewrite_bands:
-        plan.bands = _band_rows(new, new_keys)
+        candidates = dedupe.keyed_pairs(new) | _stored_partners(session, new)
     pairs = dedupe.score_pairs(
         candidates, _texts(session, (i for p in candidates for i in p), texts), threshold
     )
     if not full:
-        fresh = {s.item_id for s in new}
+        fresh_ids = {i.item_id for i in new}
         members, plan.replaced, known = _stored_clusters(
-            session, (i for p in pairs for i in (p.first, p.second) if i not in fresh)
+            session, (i for p in pairs for i in (p.first, p.second) if i not in fresh_ids)
         )
         joined = list(members.values())
     plan.groups = dedupe.clusters(pairs, joined)
@@ -229,8 +233,27 @@ def write_duplicates(session: Session, plan: DuplicatePlan) -> None:
     for rows in chunks(plan.signatures):
         session.execute(insert(ItemSignatureRow), list(rows))
     for band_rows in chunks(plan.bands, 50_000):
-        session.execute(insert(ItemBandRow), list(band_rows))
+        _insert_bands(session.connection(), band_rows)
     write_clusters(session, plan)
+
+
+# The driver's own placeholders, by DB-API paramstyle.
+PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def _insert_bands(connection: Connection, rows: Sequence[tuple[int, int]]) -> None:
+    """Insert (band, item id) rows with the driver's executemany.
+
+    Windows make band keys many (about 200 an item); building SQLAlchemy's parameters for
+    each row cost more than the database's own work.
+    """
+    mark = PLACEHOLDERS.get(connection.dialect.paramstyle)
+    if mark is None:
+        connection.execute(insert(ItemBandRow), [{"band": b, "item_id": i} for b, i in rows])
+        return
+    connection.exec_driver_sql(
+        f"INSERT INTO item_bands (band, item_id) VALUES ({mark}, {mark})", list(rows)
+    )
 
 
 def _member(cluster_id: int, item_id: int, pair: dedupe.DuplicatePair) -> dict[str, Any]:

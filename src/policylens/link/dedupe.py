@@ -7,6 +7,14 @@ shingles are in the newsletter. So similarity here is containment: the share of 
 shorter item's shingles found in the longer one. LSH bands tuned for a low Jaccard
 similarity give the candidates; each candidate pair is then scored exactly on its shingles.
 
+Whole-item bands see Jaccard similarity, which a story falls short of when it is a small
+part of a long item (a 50-character notice inside a 1,000-character digest entry: about
+0.05). Long items therefore also give band keys of windows of their shingles, at sizes
+halving down to a few hundred shingles, each window overlapping the next by half: a
+contained story lies in a window at most about four times its size, where its similarity
+is again one the bands find. An item's band keys are the union of its whole keys and its
+windows' keys, so a pair is still a candidate exactly when the two items share a key.
+
 Every step is decided pair by pair (two items are candidates when they share a band key,
 duplicates when their containment reaches the threshold), so linking a new batch against
 the stored band keys finds exactly the pairs a run over the whole knowledge base finds.
@@ -48,7 +56,16 @@ BANDS = 64
 ROWS = 2
 CANDIDATE_JACCARD = 0.176
 CANDIDATE_WEIGHTS = (0.2, 0.8)
-BAND_SCHEME = f"{SCHEME}-bands{BANDS}x{ROWS}-splitmix64-v1"
+# Windows (see the module docstring): sizes from WINDOW_START of the item, halved until
+# one is at most WINDOW_FLOOR shingles, stepping by half a window. Items shorter than
+# LONG_ITEM contain no compared item under a 2.4th of their size (MIN_CHARS), which whole
+# bands find. A window keeps its first WINDOW_BANDS bands: windows are many, and on the
+# synthetic corpus 32 bands found every contained pair (16 missed some) at half the rows.
+WINDOW_START = 1 / 1.2
+WINDOW_FLOOR = 200
+WINDOW_BANDS = 32
+LONG_ITEM = 90
+BAND_SCHEME = f"{SCHEME}-bands{BANDS}x{ROWS}-windows{WINDOW_FLOOR}x{WINDOW_BANDS}-splitmix64-v2"
 NOT_WORD = re.compile(r"[\W_]+")
 
 
@@ -79,10 +96,15 @@ def story_text(text: str) -> str:
 
 def shingles(text: str, size: int = SHINGLE) -> set[str]:
     """Return the character shingles of an item's text (empty when it is too short)."""
+    return set(shingle_sequence(text, size))
+
+
+def shingle_sequence(text: str, size: int = SHINGLE) -> list[str]:
+    """Return an item's shingles in text order, repeats kept (empty when it is too short)."""
     chars = story_text(text)
     if len(chars) < MIN_CHARS:
-        return set()
-    return {chars[i : i + size] for i in range(len(chars) - size + 1)}
+        return []
+    return [chars[i : i + size] for i in range(len(chars) - size + 1)]
 
 
 def hash32(shingle: str) -> int:
@@ -139,36 +161,133 @@ def band_keys(sketches: Sequence[Sketch]) -> NDArray[np.int64]:
     if not sketches:
         return np.zeros((0, BANDS), dtype=np.int64)
     values = np.frombuffer(b"".join(s.hashvalues for s in sketches), dtype=np.uint32)
-    rows = values.reshape(len(sketches), BANDS, ROWS).astype(np.uint64)
-    salt = np.array([zlib.crc32(s.group.encode()) for s in sketches], dtype=np.uint64)
-    keys = np.zeros((len(sketches), BANDS), dtype=np.uint64)
+    salts = np.array([zlib.crc32(s.group.encode()) for s in sketches], dtype=np.uint64)
+    return _keys_of(values.reshape(len(sketches), NUM_PERM), salts)
+
+
+def _keys_of(values: NDArray[np.uint32], salts: NDArray[np.uint64]) -> NDArray[np.int64]:
+    """Return the band keys of MinHash value rows: as many bands as ROWS-value groups a row has.
+
+    A window's first bands use the same positions as the whole item's, so their keys match.
+    """
+    bands = values.shape[1] // ROWS
+    rows = values.reshape(len(values), bands, ROWS).astype(np.uint64)
+    keys = np.zeros((len(values), bands), dtype=np.uint64)
     with np.errstate(over="ignore"):  # multiplication wraps around 2**64 on purpose
         for row in range(ROWS):
             keys = _mix64(keys * np.uint64(0x100000001B3) + rows[:, :, row])
-        position = np.arange(BANDS, dtype=np.uint64) << np.uint64(32)
-        keys = _mix64(keys ^ position[None, :] ^ (salt[:, None] << np.uint64(8)))
+        position = np.arange(bands, dtype=np.uint64) << np.uint64(32)
+        keys = _mix64(keys ^ position[None, :] ^ (salts[:, None] << np.uint64(8)))
     return keys.view(np.int64)
 
 
+@dataclass(frozen=True, slots=True)
+class Permutations:
+    """datasketch's MinHash permutations, to hash every shingle position of an item at once.
+
+    datasketch gives a set's minimum only; windows need the permuted hash of every position.
+    ``sketch_values`` and ``Permutations.item`` give the same values (tested).
+    """
+
+    a: NDArray[np.uint32]
+    b: NDArray[np.uint32]
+
+    @classmethod
+    def make(cls) -> Permutations:
+        """Return the permutations of datasketch's MinHash with NUM_PERM and its default seed."""
+        from datasketch import MinHash
+
+        a, b = MinHash(num_perm=NUM_PERM, hashfunc=hash32).permutations
+        return cls(a.astype(np.uint32), b.astype(np.uint32))
+
+    def positions(self, sequence: Sequence[str]) -> NDArray[np.uint32]:
+        """Return the (positions, NUM_PERM) permuted hashes of a shingle sequence."""
+        hashes = np.fromiter(map(hash32, sequence), dtype=np.uint32, count=len(sequence))
+        with np.errstate(over="ignore"):  # uint32 arithmetic wraps, as datasketch's affine32
+            return _fmix32(hashes)[:, None] * self.a[None, :] + self.b[None, :]
+
+    def item(self, group: str, sequence: Sequence[str]) -> tuple[bytes, NDArray[np.int64]]:
+        """Return an item's MinHash values and its band keys: whole item and windows, unique."""
+        permuted = self.positions(sequence)
+        whole = permuted.min(axis=0)
+        windows = [
+            permuted[start:end, : WINDOW_BANDS * ROWS].min(axis=0)
+            for start, end in window_bounds(len(sequence))
+        ]
+        salt = np.array([zlib.crc32(group.encode())], dtype=np.uint64)
+        keys = _keys_of(whole[None, :], salt).ravel()
+        if windows:
+            window_keys = _keys_of(np.stack(windows), np.repeat(salt, len(windows))).ravel()
+            keys = np.concatenate([keys, window_keys])
+        return whole.tobytes(), np.unique(keys)
+
+
+def _fmix32(x: NDArray[np.uint32]) -> NDArray[np.uint32]:
+    """Return MurmurHash3's 32-bit finalizer of every value (datasketch's pre-mix)."""
+    x = x ^ (x >> np.uint32(16))
+    x = x * np.uint32(0x85EBCA6B)
+    x = x ^ (x >> np.uint32(13))
+    x = x * np.uint32(0xC2B2AE35)
+    return x ^ (x >> np.uint32(16))
+
+
+def window_bounds(positions: int) -> list[tuple[int, int]]:
+    """Return the (start, end) shingle positions of a long item's windows (none if short)."""
+    if positions < LONG_ITEM:
+        return []
+    bounds: list[tuple[int, int]] = []
+    size = positions * WINDOW_START
+    while True:
+        width = max(1, round(size))
+        step = max(1, width // 2)
+        starts = list(range(0, positions - width + 1, step))
+        if starts[-1] != positions - width:
+            starts.append(positions - width)  # the tail gets a window of its own
+        bounds += [(start, start + width) for start in starts]
+        if width <= WINDOW_FLOOR:
+            return bounds
+        size /= 2
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ItemKeys:
+    """The band keys of one item (whole and windows): items sharing a key are candidates."""
+
+    item_id: int
+    keys: NDArray[np.int64]
+
+
 def colliding_pairs(item_ids: Sequence[int], keys: NDArray[np.int64]) -> set[tuple[int, int]]:
-    """Return the item-id pairs (smaller id first) that share at least one band key.
+    """Return the item-id pairs (smaller id first) whose rows of ``keys`` share a key."""
+    owners = np.repeat(np.asarray(item_ids, dtype=np.int64), keys.shape[1])
+    return shared_key_pairs(owners, keys.ravel())
+
+
+def keyed_pairs(items: Sequence[ItemKeys]) -> set[tuple[int, int]]:
+    """Return the item-id pairs (smaller id first) sharing at least one band key."""
+    if not items:
+        return set()
+    owners = np.repeat([i.item_id for i in items], [len(i.keys) for i in items])
+    return shared_key_pairs(owners, np.concatenate([i.keys for i in items]))
+
+
+def shared_key_pairs(owners: NDArray[np.int64], keys: NDArray[np.int64]) -> set[tuple[int, int]]:
+    """Return the pairs of distinct owners (smaller first) of equal keys; one key per row.
 
     A sparse product of the item-by-key incidence matrix with itself counts shared keys
     for every pair at once, in C, however many items share a popular key.
     """
-    if len(item_ids) < 2:
+    ids, rows = np.unique(owners, return_inverse=True)
+    if len(ids) < 2:
         return set()
     from scipy import sparse  # a dependency of datasketch
 
-    flat = keys.ravel()
-    _, columns = np.unique(flat, return_inverse=True)
-    rows = np.repeat(np.arange(len(item_ids)), keys.shape[1])
+    _, columns = np.unique(keys, return_inverse=True)
     incidence = sparse.csr_matrix(
-        (np.ones(len(flat), dtype=np.int32), (rows, columns.ravel())),
-        shape=(len(item_ids), int(columns.max()) + 1),
+        (np.ones(len(keys), dtype=np.int32), (rows.ravel(), columns.ravel())),
+        shape=(len(ids), int(columns.max()) + 1),
     )
     shared = sparse.triu(incidence @ incidence.T, k=1).tocoo()
-    ids = np.asarray(item_ids)
     firsts, seconds = ids[shared.row], ids[shared.col]
     return {(min(a, b), max(a, b)) for a, b in zip(firsts.tolist(), seconds.tolist(), strict=True)}
 
