@@ -5,7 +5,8 @@ parents before children), so a table any stage registers on ``Base`` comes along
 without changes here. Two kinds are left out: ``schema_info`` (the header carries
 the schema version) and derived tables, which an import rebuilds from the others
 rather than copies: the search index (every table of ``store/search_tables.py``),
-and any table a stage marks with ``__table_args__ = {"info": {"derived": True}}``.
+and any table a stage marks with ``__table_args__ = {"info": {"derived": True}}``
+(the link stage's signatures, band keys and state, which the next link makes again).
 
 A JSONL export is one JSON object per line: a header, one line per row, and an
 end line with the row count of every table, so a cut-off file is refused::
@@ -81,7 +82,7 @@ def exported_tables() -> list[Table]:
 
 
 def derived_tables() -> list[Table]:
-    """Return the tables an import rebuilds instead of loading (the search index)."""
+    """Return the tables an export leaves out (the search index, link signatures and keys)."""
     modules = _table_modules()
     return [t for t in Base.metadata.sorted_tables if is_derived(t, modules)]
 

@@ -4,6 +4,10 @@ Linking never deletes what extraction stored: these tables only point at facts a
 Fact ids change on ``policylens reextract``, so a policy link also records the mention's
 stable identity (document sha256 + normalized title), and user corrections are keyed by
 identities only.
+
+Signatures, band keys and the link state are derived (``info={"derived": True}``): they are
+most of an export's size, so an export leaves them out, and the first link after an import,
+finding no link state, makes them again.
 """
 
 from __future__ import annotations
@@ -118,6 +122,7 @@ class ItemSignatureRow(Base):
     """An item's MinHash signature, kept so that linking hashes only new items."""
 
     __tablename__ = "item_signatures"
+    __table_args__ = ({"info": {"derived": True}},)  # not exported: see the docstring
     item_id: Mapped[int] = mapped_column(
         ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
     )
@@ -138,7 +143,7 @@ class ItemBandRow(Base):
     item_id: Mapped[int] = mapped_column(
         ForeignKey("items.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    __table_args__ = ({"sqlite_with_rowid": False, "info": {"derived": True}},)
 
 
 class LinkStateRow(Base):
@@ -149,6 +154,7 @@ class LinkStateRow(Base):
     """
 
     __tablename__ = "link_state"
+    __table_args__ = ({"info": {"derived": True}},)  # not exported: see the docstring
     id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1: one row
     version: Mapped[int] = mapped_column(Integer)
     duplicate_scheme: Mapped[str] = mapped_column(Text)  # sketch + band scheme + threshold
