@@ -3,8 +3,10 @@
 A plan is computed with reads only. Incrementally, only items without a signature are
 hashed, and their candidates among stored items come from an index lookup on their band
 keys; the stored clusters they touch are merged with what they join. A full plan hashes
-what lacks a signature and compares every item with every other through their band keys.
-Both find the same pairs (see ``dedupe``), so both give the same clusters.
+what lacks a signature and compares every item with every other through their band keys:
+the stored ones, or, under a new band scheme, keys made again from every item's text (a
+window's keys need the text, not only the item's signature). Both find the same pairs
+(see ``dedupe``), so both give the same clusters.
 """
 
 from __future__ import annotations

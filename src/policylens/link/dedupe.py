@@ -51,7 +51,7 @@ KIND_GROUPS = {
 # agree. datasketch's MinHashLSH chooses (64, 2) for a Jaccard similarity of 0.176 with
 # misses weighted 4:1 over false candidates (each candidate is checked exactly anyway):
 # 0.176 is what a containment of 0.45 (0.6 less a margin for sketch noise) means between
-# items up to twice each other's size. Longer ratios are still found, less surely.
+# items up to twice each other's size. Longer ratios are found through windows (below).
 BANDS = 64
 ROWS = 2
 CANDIDATE_JACCARD = 0.176
