@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, TypeVar
 
 import numpy as np
@@ -109,9 +110,11 @@ def _sketch(
 
 def _stored_keys(session: Session) -> tuple[np.ndarray, np.ndarray]:
     """Return every stored band key and its item, as two arrays."""
-    rows = session.execute(select(ItemBandRow.item_id, ItemBandRow.band)).all()
-    owners = np.array([r[0] for r in rows], dtype=np.int64)
-    return owners, np.array([r[1] for r in rows], dtype=np.int64)
+    # Plain rows from the connection: about 200 keys an item, too many for ORM rows.
+    query = select(ItemBandRow.item_id, ItemBandRow.band)
+    flat = chain.from_iterable(session.connection().execute(query))
+    pairs = np.fromiter(flat, dtype=np.int64).reshape(-1, 2)
+    return pairs[:, 0], pairs[:, 1]
 
 
 def _band_rows(items: Sequence[dedupe.ItemKeys]) -> list[tuple[int, int]]:
