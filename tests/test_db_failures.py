@@ -387,7 +387,8 @@ def test_db_failures_serve_read_only_is_403_and_reads_still_work(tmp_path):
     path = folder / "kb.db"
     db = f"sqlite:///{path}"
     first_documents(db)
-    with app_client(db) as client, read_only_folder(folder):
+    # The server keeps its search store open until it stops: stop it before the unmount.
+    with read_only_folder(folder), app_client(db) as client:
         listed = client.get("/api/documents")
         found = client.get("/api/search", params={"q": "元宇宙"})
         refused = upload(client, FILES[2])

@@ -73,6 +73,17 @@ def open_store(db: str | None = None, settings: Settings | None = None) -> Itera
             store.close()
 
 
+@contextmanager
+def _store_for(db: str | None, store: Store | None) -> Iterator[Store]:
+    """Yield ``store`` if the caller keeps one open (a server), else open the one at ``db``."""
+    if store is None:
+        with open_store(db) as opened:
+            yield opened
+        return
+    with database_failures(store.url, store.lock_timeout_s):
+        yield store
+
+
 def store_outcome(source: str, outcome: Outcome, store: Store) -> SourceResult:
     """Store one processed source; failures come back as an error result."""
     if isinstance(outcome, IngestError):
@@ -382,12 +393,15 @@ def search(
     document: str | None = None,
     limit: int = 10,
     offset: int = 0,
+    store: Store | None = None,
 ) -> SearchPage:
     """Return ranked items holding every word of ``query``, with facet counts over all matches.
 
     Filters take one value or several (any of them): ``region`` a place name part or code
     (a province includes its cities), ``kind`` an item or policy kind, ``topic`` a topic or
     one of its words. ``page.unindexed`` > 0 on an empty result means: run ``reindex``.
+    ``store``: an open store to search (a server keeps one, with its warm connections and
+    page cache); by default the one at ``db`` is opened for this search.
     """
     request = SearchRequest(
         simplified(query),
@@ -402,12 +416,12 @@ def search(
         limit,
         offset,
     )
-    with open_store(db) as store:
+    with _store_for(db, store) as searched:
         if document is not None:
-            request = _replace(request, document_id=store.resolve(document))
-        page = run_search(store.engine, request)
+            request = _replace(request, document_id=searched.resolve(document))
+        page = run_search(searched.engine, request)
         if page.total == 0:
-            items, indexed = index_status(store.engine)
+            items, indexed = index_status(searched.engine)
             page = _replace(page, unindexed=items - indexed)
         return page
 

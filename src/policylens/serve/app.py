@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -39,7 +40,16 @@ def create_app(
     the Host header (against DNS rebinding when bound to the loopback address).
     """
     settings = settings or load_settings()
+    resolved = token_from_environment() if token is None else (token or None)
+    state = ServeState(settings, resolved)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.close()  # the store searches kept open
+
     app = FastAPI(
+        lifespan=lifespan,
         title="PolicyLens",
         version="0.1.0",
         description=DESCRIPTION,
@@ -47,8 +57,7 @@ def create_app(
         docs_url=None,  # Swagger UI would load its assets from a CDN
         redoc_url=None,
     )
-    resolved = token_from_environment() if token is None else (token or None)
-    app.state.policylens = ServeState(settings, resolved)
+    app.state.policylens = state
     install_error_handlers(app)
     for router in (documents.router, policies.router, search.router, reports.router):
         app.include_router(router)

@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from policylens.config import Settings
 from policylens.resources import Resources, load_resources
+from policylens.store import Store
 
 TOKEN_VARIABLE = "POLICYLENS_TOKEN"
 MAX_PAGE = 200  # rows per page of a list endpoint
@@ -25,6 +26,7 @@ class ServeState:
     settings: Settings
     token: str | None = None
     _resources: list[Resources] = field(default_factory=list)
+    _stores: list[Store] = field(default_factory=list)
 
     @property
     def db(self) -> str:
@@ -36,6 +38,18 @@ class ServeState:
         if not self._resources:
             self._resources.append(load_resources())
         return self._resources[0]
+
+    def store(self) -> Store:
+        """Return the store searches read (opened once: its connections and page cache stay
+        warm between requests, where opening one per search cost a cold cache each time)."""
+        if not self._stores:
+            self._stores.append(Store(self.settings.db_url, self.settings.lock_timeout_s))
+        return self._stores[0]
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        while self._stores:
+            self._stores.pop().close()
 
 
 def token_from_environment() -> str | None:

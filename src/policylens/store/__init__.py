@@ -171,6 +171,7 @@ class Store:
 
     def __init__(self, url: str, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> None:
         self.url = url
+        self.lock_timeout_s = lock_timeout_s
         self.engine = open_engine(url, lock_timeout_s)
 
     @functools.cached_property

@@ -70,6 +70,7 @@ def search_page(
             date_to=date_to,
             limit=PAGE_SIZE,
             offset=offset,
+            store=state.store(),
         )
     except SearchError as exc:
         context["problem"] = str(exc)

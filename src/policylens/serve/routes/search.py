@@ -51,4 +51,5 @@ def search(
         document=document,
         limit=limit,
         offset=offset,
+        store=state.store(),
     )
