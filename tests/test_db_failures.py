@@ -149,6 +149,13 @@ def postgresql_table_lock(url: str, table: str) -> Iterator[None]:
         engine.dispose()
 
 
+def assert_rerun_completes(db: str, reference: dict[str, tuple[int, int]]) -> None:
+    """Run the same ingest again, as the message advises: it stores exactly the rest."""
+    rerun = cli("ingest", *FILES, "--db", db)
+    assert rerun.returncode == 0, rerun.stderr
+    assert stored(db) == reference
+
+
 @pytest.mark.parametrize("existing", [True, False], ids=["existing", "new"])
 def test_db_failures_locked_sqlite_stops_with_one_line_then_rerun_completes(
     existing, reference, tmp_path
@@ -170,9 +177,7 @@ def test_db_failures_locked_sqlite_stops_with_one_line_then_rerun_completes(
         assert len(json.loads(listed.stdout)) == len(FIRST)
     assert integrity(path) == "ok"
     assert stored(db) == before
-    rerun = cli("ingest", *FILES, "--db", db)
-    assert rerun.returncode == 0, rerun.stderr
-    assert stored(db) == reference
+    assert_rerun_completes(db, reference)
 
 
 def test_db_failures_locked_postgresql_stops_with_one_line_then_rerun_completes(pg_url, reference):
@@ -239,9 +244,7 @@ def test_db_failures_read_only_sqlite_reads_and_refuses_writes(reference, tmp_pa
         assert error_line(result) == f"error: knowledge base {path}{READ_ONLY_SQLITE}"
     assert integrity(path) == "ok"
     assert stored(db) == before
-    rerun = cli("ingest", *FILES, "--db", db)
-    assert rerun.returncode == 0, rerun.stderr
-    assert stored(db) == reference
+    assert_rerun_completes(db, reference)
 
 
 def test_db_failures_read_only_postgresql_reads_and_refuses_writes(pg_url, reference):
@@ -305,9 +308,7 @@ def test_db_failures_full_disk_sqlite_rolls_back_then_rerun_completes(reference,
     filler.unlink()
     assert integrity(path) == "ok"
     assert_whole_documents(stored(db), before, reference)
-    rerun = cli("ingest", *FILES, "--db", db)
-    assert rerun.returncode == 0, rerun.stderr
-    assert stored(db) == reference
+    assert_rerun_completes(db, reference)
 
 
 @pytest.fixture
@@ -347,9 +348,7 @@ def test_db_failures_full_disk_postgresql_rolls_back_then_rerun_completes(
     assert error_line(failed) == f"error: knowledge base {pg_name(db)}{DISK_FULL}"
     filler.unlink()
     assert_whole_documents(stored(db), before, reference)
-    rerun = cli("ingest", *FILES, "--db", db)
-    assert rerun.returncode == 0, rerun.stderr
-    assert stored(db) == reference
+    assert_rerun_completes(db, reference)
 
 
 # --- the web API: the same failures as JSON errors with their own status ---
