@@ -34,7 +34,8 @@ from policylens.serve import create_app
 FILES = [str(path) for path in corpus_files()]
 FIRST = FILES[:2]  # stored before the failure
 LOCK_TIMEOUT_S = "1"
-DISK_BYTES = 4 << 20
+# Roomy enough for the whole sample corpus with its index and link tables on PostgreSQL.
+DISK_BYTES = 64 << 20
 HEADROOM_BYTES = 96 << 10  # room for SQLite's -shm and a few pages, not for a document
 
 LOCKED = "is locked by another process; waited 1 s and stopped, nothing half-written; "
@@ -266,7 +267,7 @@ def test_db_failures_read_only_postgresql_reads_and_refuses_writes(pg_url, refer
 
 @pytest.fixture
 def small_disk() -> Iterator[Path]:
-    """Yield a folder on a 4 MB tmpfs that other users (the PostgreSQL server) can reach."""
+    """Yield a folder on a small tmpfs that other users (the PostgreSQL server) can reach."""
     if os.geteuid() != 0:
         unavailable("a full disk is simulated with a small tmpfs, which only root can mount")
     folder = Path(tempfile.mkdtemp(prefix="policylens-disk-"))

@@ -82,9 +82,17 @@ def test_durability_two_ingests_at_once_store_each_document_once(
         half.mkdir()
         for name in chosen:
             os.link(synthetic / name, half / name)
+    # Each waits for the other's writes; on a loaded two-core machine a link write has been
+    # seen to outlast the default 30 s wait, so this test gives the wait room: it checks that
+    # concurrent ingests store everything once, not how long a lock may be held.
+    env = {**os.environ, "POLICYLENS_LOCK_TIMEOUT": "120"}
     processes = [
         subprocess.Popen(
-            ingest_command(half, db), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            ingest_command(half, db),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         for half in halves
     ]
