@@ -102,7 +102,7 @@ def _pg_token_clause(dialect: str, terms: list[QueryTerm], facets: str) -> Colum
         f"(({tsquery_expression(terms, positions=True)} & !'{LONG_ITEM}') | "
         f"({tsquery_expression(terms)} & '{LONG_ITEM}')){with_facets}"
     )
-    long_item = SearchItemRow.terms.op("@@")(_tsquery(f"'{LONG_ITEM}'"))
+    long_item = SearchItemRow.terms.bool_op("@@")(_tsquery(f"'{LONG_ITEM}'"))
     checked = exists().where(
         ItemRow.id == SearchItemRow.item_id, *(_term_check(dialect, t) for t in phrases)
     )
