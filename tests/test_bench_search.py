@@ -157,7 +157,7 @@ def test_remixed_copies_are_new_documents(tmp_path, sample_documents):
     copies = list(remixed(pool, 200, regions))
     assert len({c.document["sha256"] for c in copies}) == len(copies)
     store = Store(f"sqlite:///{tmp_path / 'kb.db'}")
-    assert len(write_rows(store, copies, regions)) == len(copies)
+    assert len(write_rows(store, copies)) == len(copies)
     store.close()
 
 

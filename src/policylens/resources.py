@@ -41,8 +41,8 @@ class Resources:
     sectors: tuple[str, ...]  # longest first
     topics: tuple[tuple[str, str], ...]  # (topic, trigger)
     agency_abbreviations: tuple[tuple[str, str], ...]  # (short ending, full ending), longest first
-    national_agencies: tuple[str, ...] = ()  # names of national bodies, from ``agencies``
-    topic_triggers: Any = None  # ahocorasick_rs.AhoCorasick over the triggers of ``topics``
+    national_agencies: tuple[str, ...]  # names of national bodies, from ``agencies``
+    topic_triggers: Any  # ahocorasick_rs.AhoCorasick over the triggers of ``topics``
 
     def canonical_agency(self, name: str) -> str:
         """Return an agency's full name: 工信部 → 工业和信息化部, 上海市科委 → …科学技术委员会."""

@@ -219,19 +219,17 @@ def make_pool(corpus_dir: Path, documents: int, seed: int, out: Path) -> float:
 def build_kb(url: str, items: int, pool_file: Path, seed: int = 7) -> BuildFigures:
     """Fill an empty knowledge base with about ``items`` items copied from the pool."""
     from policylens.bench.remix import remixed
-    from policylens.search.regions import load_region_table
     from policylens.store import Store
     from policylens.store.bulk import write_rows
 
     pool = pickle.loads(pool_file.read_bytes())
-    regions = load_region_table()
     start = time.perf_counter()
     store = Store(url)
     stored, documents = 0, 0
     try:
-        copies: Iterator[Any] = remixed(pool, items, regions, seed)
+        copies: Iterator[Any] = remixed(pool, items, store.regions, seed)
         while batch := list(islice(copies, BATCH_DOCUMENTS)):
-            write_rows(store, batch, regions)
+            write_rows(store, batch)
             stored += sum(len(rows.items) for rows in batch)
             documents += len(batch)
     finally:

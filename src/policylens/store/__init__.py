@@ -200,10 +200,8 @@ class Store:
         try:
             # Rows go in with one multi-row INSERT per table, not through the ORM's unit of
             # work: storage was several times slower than extraction before.
-            (document_id,) = write_rows(self, [document_rows(document)], self.regions)
+            (document_id,) = write_rows(self, [document_rows(document)])
             return SaveResult(document_id, created=True, items=len(document.items))
-        except OperationalError as exc:
-            raise StoreError(f"write failed and was rolled back: {exc.orig}") from exc
         except IntegrityError:
             # Another writer stored the same bytes between our check and insert.
             existing = self.find_by_hash(document.raw.sha256)

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from policylens.errors import StoreError
 from policylens.model import Document, Item
 from policylens.search import index as search_index
-from policylens.search.regions import RegionTable
 from policylens.store import Store
 from policylens.store.facts import fact_values
 from policylens.store.schema import DocumentRow, FactRow, ItemRow, LinkRow
@@ -180,23 +179,19 @@ def _write(session: Session, batch: Sequence[DocumentRows]) -> list[StoredDocume
     return stored
 
 
-def write_rows(
-    store: Store, batch: Sequence[DocumentRows], regions: RegionTable | None = None
-) -> list[int]:
+def write_rows(store: Store, batch: Sequence[DocumentRows]) -> list[int]:
     """Write the rows of new documents and their index rows in one transaction; return the
     documents' ids. Bytes stored already raise IntegrityError."""
     try:
         with store.session() as session:
             stored = _write(session, batch)
-            search_index.index_documents(session, stored, regions)
+            search_index.index_documents(session, stored, store.regions)
             return [document.id for document in stored]
     except OperationalError as exc:
         raise StoreError(f"write failed and was rolled back: {exc.orig}") from exc
 
 
-def save_new_documents(
-    store: Store, documents: Sequence[Document], regions: RegionTable | None = None
-) -> list[int]:
+def save_new_documents(store: Store, documents: Sequence[Document]) -> list[int]:
     """Store documents whose bytes are not stored yet, with their index rows, in one
     transaction; return their ids. Bytes stored already raise IntegrityError."""
-    return write_rows(store, [document_rows(document) for document in documents], regions)
+    return write_rows(store, [document_rows(document) for document in documents])
