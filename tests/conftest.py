@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,9 +42,9 @@ def _postgres_url() -> str:
     pytest.skip(message)
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """Yield the URL of a fresh, empty PostgreSQL schema, dropped afterwards."""
+def postgres_schema(request: pytest.FixtureRequest) -> str:
+    """Return the URL of a fresh, empty PostgreSQL schema, dropped when the requesting
+    fixture's or test's scope ends."""
     from sqlalchemy import create_engine, text
 
     base = _postgres_url()
@@ -53,11 +52,21 @@ def pg_url() -> Iterator[str]:
     engine = create_engine(base)
     with engine.begin() as connection:
         connection.execute(text(f"CREATE SCHEMA {schema}"))
+
+    def drop() -> None:
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+
+    request.addfinalizer(drop)
     separator = "&" if "?" in base else "?"
-    yield f"{base}{separator}options=-csearch_path%3D{schema}"
-    with engine.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    engine.dispose()
+    return f"{base}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def pg_url(request: pytest.FixtureRequest) -> str:
+    """Return the URL of a fresh, empty PostgreSQL schema, dropped afterwards."""
+    return postgres_schema(request)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 from sqlalchemy import delete
 from typer.testing import CliRunner
 
-from conftest import _postgres_url, corpus_files
+from conftest import corpus_files, postgres_schema
 from policylens import api
 from policylens.cli import app
 from policylens.config import load_settings
@@ -37,22 +36,7 @@ def kb(request, tmp_path_factory, documents):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('search') / 'kb.db'}"
     else:
-        from sqlalchemy import create_engine, text
-
-        base = _postgres_url()
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        engine = create_engine(base)
-        with engine.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-
-        def drop():
-            with engine.begin() as connection:
-                connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            engine.dispose()
-
-        request.addfinalizer(drop)
-        separator = "&" if "?" in base else "?"
-        url = f"{base}{separator}options=-csearch_path%3D{schema}"
+        url = postgres_schema(request)
     store = Store(url)
     try:
         for document in documents:

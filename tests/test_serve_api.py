@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, settings
 from openpyxl import load_workbook
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
-from conftest import CORPUS, _postgres_url, corpus_files
+from conftest import CORPUS, corpus_files, postgres_schema
 from policylens import api
 from policylens.config import load_settings
 from policylens.serve import create_app
@@ -31,33 +31,13 @@ SICHUAN = "003_f00c508a819b93d2.txt"
 ZHEJIANG = "002_83f04e59e465262b.txt"
 
 
-def _postgres_schema(request: pytest.FixtureRequest) -> str:
-    """Return the URL of a fresh PostgreSQL schema dropped when the module is done."""
-    from sqlalchemy import create_engine, text
-
-    base = _postgres_url()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(base)
-    with engine.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-
-    def drop():
-        with engine.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
-
-    request.addfinalizer(drop)
-    separator = "&" if "?" in base else "?"
-    return f"{base}{separator}options=-csearch_path%3D{schema}"
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def kb(request, tmp_path_factory):
     """Return the URL of a knowledge base holding the sample corpus (one per backend)."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('serve') / 'kb.db'}"
     else:
-        url = _postgres_schema(request)
+        url = postgres_schema(request)
     report = api.ingest([str(p) for p in corpus_files()], db=url)
     assert report.ok, report.results
     return url
