@@ -153,15 +153,16 @@ def _schema_is_current(engine: Engine) -> bool:
 def _create_schema(engine: Engine) -> None:
     if _schema_is_current(engine):
         return
-    with (
-        engine.connect().execution_options(sqlite_immediate=True) as connection,
-        connection.begin(),
-    ):
+    # Every step takes SQLite's write lock first (BEGIN IMMEDIATE): a deferred transaction
+    # that reads, then writes while another process opening the same new database has
+    # written, fails at once with "database is locked" instead of waiting its turn.
+    immediate = engine.execution_options(sqlite_immediate=True)
+    with immediate.connect() as connection, connection.begin():
         if engine.dialect.name == "postgresql":
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
         migrate.upgrade(connection)
-    ensure_search_schema(engine)
-    with Session(engine) as session, session.begin():
+    ensure_search_schema(immediate)
+    with Session(immediate) as session, session.begin():
         if session.get(SchemaInfo, SCHEMA_VERSION) is None:
             session.add(SchemaInfo(version=SCHEMA_VERSION))
 
