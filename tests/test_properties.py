@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from policylens.extract import dates
 from policylens.model import OffsetMap, Span
-from policylens.normalize import normalize, punctuation, script
-from policylens.normalize.tracked import TrackedText
+from policylens.normalize import normalize, punctuation, residue, script
+from policylens.normalize.tracked import TrackedText, contains_any
 
 # Text drawn from what the sample documents are made of: Chinese (simplified and
 # traditional), pinyin glosses, ASCII and full-width marks, digits, spaces and line breaks.
@@ -158,3 +158,30 @@ _GLOSS_REFERENCE = re.compile(
 def test_mark_first_patterns_find_what_their_lookbehind_forms_find(fast, reference, alphabet, data):
     text = data.draw(st.text(alphabet=st.sampled_from(list(alphabet)), max_size=40))
     assert [m.span() for m in fast.finditer(text)] == [m.span() for m in reference.finditer(text)]
+
+
+# Each step skips its pattern when a cheap check says the text cannot match it; the checks
+# must never say "cannot" where the pattern would match.
+PREFILTER_TEXT = st.text(
+    alphabet=st.sampled_from(
+        list("元。.·…⁰¹²\r\n\f\v\u2028\u2029\x85*wh:/tps\u00c3\u00a9\u0080\ufffd1第页-— _q")
+    ),
+    max_size=30,
+)
+
+
+@given(text=PREFILTER_TEXT)
+def test_prefilters_never_skip_a_text_their_pattern_matches(text):
+    if residue.DOT_LEADER.search(text):
+        assert residue._may_have_leaders(text)
+    if residue.URL_START.search(text):
+        assert any(opening in text for opening in residue.URL_OPENINGS)
+    if residue.SUPERSCRIPT_RUN.search(text):
+        assert contains_any(text, residue.SUPERSCRIPT_DIGITS)
+    if punctuation.LINE_BREAK.search(text):
+        assert contains_any(text, punctuation.LINE_BREAK_CHARS)
+    if script._SUSPECT_MOJIBAKE.search(text):
+        assert script._MOJIBAKE_OPENER.search(text)
+    residue_line = residue.RESIDUE_LINE.match(text) is not None
+    for pattern in (residue.LONE_NUMBER, residue.PAGE_MARK, residue.JUNK_LINE):
+        assert residue_line or not pattern.match(text)

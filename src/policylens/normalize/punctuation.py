@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from policylens.normalize.tracked import Edit, TrackedText, line_spans
+from policylens.normalize.tracked import Edit, TrackedText, contains_any, line_spans
 
 HAN = "\u3400-\u9fff"
 CJK_PUNCT = "，。、；：！？（）《》“”‘’「」『』【】〔〕—…·"
@@ -39,15 +39,20 @@ PARAGRAPH_SPACE = re.compile(
 
 
 LINE_BREAK = re.compile(r"\r\n?|[\f\v\u2028\u2029\x85]")
+LINE_BREAK_CHARS = "\r\f\v\u2028\u2029\x85"
 
 
 def unify_line_breaks(text: TrackedText) -> TrackedText:
     """Return the text with every line break written as a single newline."""
+    if not contains_any(text.text, LINE_BREAK_CHARS):
+        return text
     return text.sub(LINE_BREAK, "\n")
 
 
 def remove_masks(text: TrackedText) -> TrackedText:
     """Return the text without ``**`` masks."""
+    if "**" not in text.text:
+        return text
     return text.sub(MASK, "")
 
 
@@ -129,7 +134,8 @@ def _space_edits(text: str) -> list[Edit]:
 def tidy_spaces(text: TrackedText) -> TrackedText:
     """Return the text without spaces inside Chinese, line-edge spaces or extra blank lines."""
     text = text.apply(_space_edits(text.text))
-    text = text.sub(BLANK_LINES, "\n\n")
+    if "\n\n\n" in text.text:
+        text = text.sub(BLANK_LINES, "\n\n")
     body = text.text
     leading = len(body) - len(body.lstrip("\n"))
     trailing = len(body) - len(body.rstrip("\n")) if leading < len(body) else 0

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from policylens.model import SourceLink, Span
-from policylens.normalize.tracked import Edit, TrackedText, line_spans
+from policylens.normalize.tracked import Edit, TrackedText, contains_any, line_spans
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 LONE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")  # "7", "01"
@@ -25,6 +25,9 @@ SENTENCE_END = re.compile(r"[。！？；：:”」』）)…!?]\s*$")
 # A paragraph ending in one of these is complete, so a page break after it splits nothing.
 PARAGRAPH_END = re.compile(r"[。！？；：:”」』）)…!?》\"\d]\s*$")
 URL_TAIL = re.compile(r"^[\w\-./?=&%#~+]{3,}$")
+# Any line that may be a page number, page mark or junk: one match per line rules most out.
+RESIDUE_LINE = re.compile("|".join(f"(?:{p.pattern})" for p in (LONE_NUMBER, PAGE_MARK, JUNK_LINE)))
+URL_OPENINGS = ("http://", "https://", "www.")  # what URL_START finds
 HEADLINE_MAX = 60
 
 _SUPERSCRIPT_TABLE = str.maketrans(SUPERSCRIPT_DIGITS, "0123456789")
@@ -107,9 +110,12 @@ def remove_residue(text: TrackedText) -> tuple[TrackedText, Residue]:
     spans = line_spans(text.text)
     lines = [text.text[s:e] for s, e in spans]
     # A footnote line holds a URL: without one in the text, no line need be parsed.
-    may_have_footnotes = URL_START.search(text.text) is not None
+    may_have_footnotes = any(opening in text.text for opening in URL_OPENINGS)
     has_footnotes = may_have_footnotes and any(parse_footnote_line(line) for line in lines)
     entry_numbers = _entry_numbers(lines)
+    # Most texts have no superscripts or dot leaders: then no line need be searched for them.
+    has_superscripts = contains_any(text.text, SUPERSCRIPT_DIGITS)
+    has_leaders = _may_have_leaders(text.text)
     edits: list[Edit] = []
     links: list[SourceLink] = []
     marks: list[tuple[int, int]] = []
@@ -143,10 +149,7 @@ def remove_residue(text: TrackedText) -> tuple[TrackedText, Residue]:
             residue_since = True
             index = last + 1
             continue
-        is_page_number = (
-            LONE_NUMBER.match(line) and index not in entry_numbers
-        ) or PAGE_MARK.match(line)
-        if is_page_number or JUNK_LINE.match(line):
+        if RESIDUE_LINE.match(line) and _is_residue_line(line, index in entry_numbers):
             # Take the newline too, so no blank line is left where the residue was.
             edits.append((start, min(end + 1, len(text.text)), ""))
             residue_since = True
@@ -164,12 +167,13 @@ def remove_residue(text: TrackedText) -> tuple[TrackedText, Residue]:
                     marks.append((number, text.origin(start + ref.start(1))))
                 edits.append((start + ref.start(), end, ""))
                 content_end = start + ref.start()
-        for sup in SUPERSCRIPT_RUN.finditer(line[: content_end - start]):
+        sups = SUPERSCRIPT_RUN.finditer(line[: content_end - start]) if has_superscripts else ()
+        for sup in sups:
             number = _number(sup.group(0))
             if number is not None:
                 marks.append((number, text.origin(start + sup.start())))
             edits.append((start + sup.start(), start + sup.end(), ""))
-        leader = DOT_LEADER.search(line)
+        leader = DOT_LEADER.search(line) if has_leaders else None
         if leader:
             edits.append((start + leader.start(), end, ""))
         if residue_since and last_content is not None and _continues(lines[last_content], line):
@@ -181,6 +185,19 @@ def remove_residue(text: TrackedText) -> tuple[TrackedText, Residue]:
         residue_since = False
         index += 1
     return text.apply(_merge(edits)), Residue(tuple(_fill_unnumbered(links)), tuple(marks))
+
+
+def _may_have_leaders(text: str) -> bool:
+    """Return False only when no line can hold a dot leader (a run of four of ``.·…``)."""
+    if "…" in text or "·" in text:
+        return True
+    return "...." in text
+
+
+def _is_residue_line(line: str, numbers_an_entry: bool) -> bool:
+    """Return whether a line is a page number, a page mark or junk, to be dropped."""
+    is_page_number = (LONE_NUMBER.match(line) and not numbers_an_entry) or PAGE_MARK.match(line)
+    return bool(is_page_number or JUNK_LINE.match(line))
 
 
 def _continues(previous: str, line: str) -> bool:

@@ -114,6 +114,15 @@ def _spread(origins: np.ndarray, start: int, end: int, count: int) -> np.ndarray
     return np.full(count, origins[0] if len(origins) else 0, dtype=np.int64)
 
 
+def contains_any(text: str, chars: str) -> bool:
+    """Return whether a text holds any of a few characters.
+
+    ``in`` scans in C at memory speed; a regex character class over Chinese text is several
+    times slower, so steps check for the characters they act on before running a pattern.
+    """
+    return any(char in text for char in chars)
+
+
 def line_spans(text: str) -> list[tuple[int, int]]:
     """Return ``(start, end)`` of every line, without its newline."""
     spans: list[tuple[int, int]] = []
