@@ -65,6 +65,9 @@ class Gazetteer:
         self.automaton = ahocorasick_rs.AhoCorasick(
             self.name_list, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
         )
+        # Extraction asks for chains and places thousands of times per corpus: built once.
+        self.chains = {code: self._walk_up(code) for code in self.divisions}
+        self.places = {code: self._place_of_chain(chain) for code, chain in self.chains.items()}
 
     def find(self, text: str) -> list[PlaceMention]:
         """Return the place names in a text: leftmost, longest, not overlapping."""
@@ -76,21 +79,27 @@ class Gazetteer:
             for index, start, end in self.automaton.find_matches_as_indexes(text)
         ]
 
-    def chain(self, code: str) -> list[Division]:
-        """Return the division and its ancestors, province first."""
+    def _walk_up(self, code: str) -> tuple[Division, ...]:
         out: list[Division] = []
         current = self.divisions.get(code)
         while current is not None:
             out.append(current)
             current = self.divisions.get(current.parent) if current.parent else None
-        return out[::-1]
+        return tuple(out[::-1])
+
+    @staticmethod
+    def _place_of_chain(chain: tuple[Division, ...]) -> Place:
+        return Place(chain[-1].code, "".join(d.name for d in chain), LEVEL_NAMES[chain[-1].level])
+
+    def chain(self, code: str) -> tuple[Division, ...]:
+        """Return the division and its ancestors, province first (empty for an unknown code)."""
+        return self.chains.get(code, ())
 
     def place(self, code: str) -> Place:
         """Return the Place of a division code."""
         if code == NATION.code:
             return NATION
-        chain = self.chain(code)
-        return Place(code, "".join(d.name for d in chain), LEVEL_NAMES[chain[-1].level])
+        return self.places[code]
 
     def resolve(self, candidates: tuple[str, ...], context: set[str]) -> str:
         """Return the candidate whose ancestors the context names, else the first."""

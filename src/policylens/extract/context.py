@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from policylens.extract import dates
 from policylens.extract.numbers import Quantity, find_quantities
-from policylens.gazetteer import NATION, Gazetteer
+from policylens.gazetteer import NATION, Division, Gazetteer
 from policylens.model import DateValue, Document, Item, Place, Provenance, Span
 from policylens.resources import Resources
 
@@ -28,6 +28,7 @@ class DocContext:
     ingest_year: int
     document_place: Place | None = None
     _item_places: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
+    _item_place_starts: dict[int, list[int]] = field(default_factory=dict)
     _item_quantities: dict[int, list[Quantity]] = field(default_factory=dict)
     _item_dates: dict[int, list[dates.DateHit]] = field(default_factory=dict)
 
@@ -128,24 +129,30 @@ class DocContext:
                 context.update(d.code for d in self.gazetteer.chain(code))
                 found.append((mention.start, mention.end, code))
             self._item_places[item.index] = found
+            self._item_place_starts[item.index] = [start for start, _, _ in found]
         return self._item_places[item.index]
 
-    def _context_chain(self) -> list:
+    def _last_place(self, item: Item, floor: int, position: int) -> Place | None:
+        """Return the last place named at or after ``floor`` and before ``position``."""
+        places = self.places(item)
+        last = bisect.bisect_left(self._item_place_starts[item.index], position) - 1
+        if last < 0 or places[last][0] < floor:
+            return None
+        return self.gazetteer.place(places[last][2])
+
+    def _context_chain(self) -> tuple[Division, ...]:
         if self.document_place is None or self.document_place.code == NATION.code:
-            return []
+            return ()
         return self.gazetteer.chain(self.document_place.code)
 
     def place_in_paragraph(self, item: Item, position: int) -> Place | None:
         """Return the last place named before ``position`` in its paragraph."""
-        floor = paragraph_start(item.text, position)
-        candidates = [code for start, _, code in self.places(item) if floor <= start < position]
-        return self.gazetteer.place(candidates[-1]) if candidates else None
+        return self._last_place(item, paragraph_start(item.text, position), position)
 
     def place_before(self, item: Item, position: int, same_sentence: bool = True) -> Place | None:
         """Return the last place named before ``position`` (in its sentence, if asked)."""
         floor = sentence_start(item.text, position) if same_sentence else 0
-        candidates = [code for start, _, code in self.places(item) if floor <= start < position]
-        return self.gazetteer.place(candidates[-1]) if candidates else None
+        return self._last_place(item, floor, position)
 
 
 def paragraph_start(text: str, position: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -164,9 +165,11 @@ def resolve(hit: DateHit, clues: YearClues) -> DateValue | None:
     return DateValue(value, hit.surface, source)
 
 
-def deadline_years(text: str) -> list[tuple[int, int]]:
+# Asked once per figure of an item: one scan per item serves them all.
+@functools.lru_cache(maxsize=64)
+def deadline_years(text: str) -> tuple[tuple[int, int], ...]:
     """Return ``(offset, year)`` of each deadline such as 到2025年."""
-    return [(m.start(), int(m.group(1))) for m in DEADLINE.finditer(text)]
+    return tuple((m.start(), int(m.group(1))) for m in DEADLINE.finditer(text))
 
 
 def period(text: str) -> tuple[int, int] | None:

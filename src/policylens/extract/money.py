@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 from collections.abc import Iterator
 
@@ -27,10 +29,18 @@ INVESTORS = (
 )
 
 
+@functools.lru_cache(maxsize=64)
+def clause_marks(text: str) -> tuple[int, ...]:
+    """Return the offset of every clause mark of a text, in order (one scan per text)."""
+    return tuple(match.start() for match in CLAUSE.finditer(text))
+
+
 def _clause_bounds(text: str, position: int) -> tuple[int, int]:
-    starts = [m.end() for m in CLAUSE.finditer(text, 0, position)]
-    end = CLAUSE.search(text, position)
-    return (starts[-1] if starts else 0), (end.start() if end else len(text))
+    """Return the clause holding ``position``: after the last mark before it, to the next."""
+    marks = clause_marks(text)
+    after = bisect.bisect_left(marks, position)
+    start = marks[after - 1] + 1 if after else 0
+    return start, (marks[after] if after < len(marks) else len(text))
 
 
 def extract_funding(item: Item, ctx: DocContext, place: Place | None) -> Iterator[Funding]:

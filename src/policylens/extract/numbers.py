@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -56,6 +57,8 @@ class Quantity:
         return self.unit in CURRENCY.values()
 
 
+# cn2an validates its input at length; the same few numerals (一, 两, 十) recur in every text.
+@functools.lru_cache(maxsize=1024)
 def to_number(text: str) -> float:
     """Return the value of Arabic or Chinese numerals: "2500" → 2500, "一千五百" → 1500."""
     if re.fullmatch(r"\d+(?:\.\d+)?", text):

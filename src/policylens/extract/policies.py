@@ -17,6 +17,9 @@ TITLE = re.compile(r"《([^《》\n]{2,120})》")
 DOC_NUMBER = re.compile(
     r"[\u4e00-\u9fff]{1,12}[〔\[【（(]\s*(20\d{2})\s*[〕\]】）)]\s*\d{1,4}\s*号"
 )
+# The bracketed year and number of DOC_NUMBER alone: its agency prefix, a CJK class tried
+# at every position, makes it slow to search, so it runs only where this finds a number.
+DOC_NUMBER_CORE = re.compile(r"[〔\[【（(]\s*20\d{2}\s*[〕\]】）)]\s*\d{1,4}\s*号")
 TRAILING_NOTE = re.compile(r"[（(][^（）()]*(?:年|征求意见稿|试行|草案|\d{4})[^（）()]*[）)]\s*$")
 DRAFT = re.compile(r"征求意见稿|草案")
 ISSUE_VERB = re.compile(
@@ -35,6 +38,15 @@ ISSUER_NOISE = re.compile(
     r"^(?:近日|日前|此前|今年|去年|同时|其中|据悉|围绕|为|落实|根据|按照|贯彻|依据)+|(?:官网|网站|网)$"
 )
 DASHES = str.maketrans({"—": "-", "–": "-", "－": "-", "~": "-", "～": "-", "（": "(", "）": ")"})
+
+
+def find_doc_number(text: str, start: int = 0, end: int | None = None) -> str | None:
+    """Return the first document number (川府发〔2023〕12号) in ``text[start:end]``."""
+    end = len(text) if end is None else end
+    if DOC_NUMBER_CORE.search(text, start, end) is None:
+        return None
+    found = DOC_NUMBER.search(text, start, end)
+    return found.group(0) if found else None
 
 
 def normalize_title(title: str, t2s: object) -> str:
@@ -165,11 +177,9 @@ def extract_policies(item: Item, ctx: DocContext) -> Iterator[PolicyMention]:
             issuers = signature_issuers(item, ctx) or issuers
             notice_dates = [h for h in ctx.dates(item) if h.day]
             date = ctx.resolve_date(item, notice_dates[-1]) if notice_dates else date
-            number = DOC_NUMBER.search(item.text)
-            doc_number = number.group(0) if number else None
+            doc_number = find_doc_number(item.text)
         else:
-            number = DOC_NUMBER.search(item.text, match.end(), match.end() + 40)
-            doc_number = number.group(0) if number else None
+            doc_number = find_doc_number(item.text, match.end(), match.end() + 40)
         place = place_of(title, issuers, doc_number, ctx, item, match.start())
         yield PolicyMention(
             title=title,
@@ -249,7 +259,10 @@ def consolidate(mentions: list[PolicyMention]) -> list[PolicyMention]:
     for mention in mentions:
         known = best.get(mention.normalized_title)
         best[mention.normalized_title] = mention if known is None else _fill(known, mention)
-    return [_fill(m, best[m.normalized_title]) for m in mentions]
+    # A title mentioned once is its own best: nothing to fill.
+    return [
+        m if best[m.normalized_title] is m else _fill(m, best[m.normalized_title]) for m in mentions
+    ]
 
 
 COVER_KINDS = ("front_matter", "notice", "article")
@@ -275,8 +288,7 @@ def cover_details(document: Document, ctx: DocContext) -> tuple[str | None, tupl
     for item in document.items:
         if item.kind not in COVER_KINDS:
             continue
-        found = DOC_NUMBER.search(item.text)
-        number = number or (found.group(0) if found else None)
+        number = number or find_doc_number(item.text)
         signers = signers or signature_issuers(item, ctx)
     return number, signers
 
