@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections import Counter
@@ -86,14 +87,19 @@ def _full_hit(m: re.Match[str]) -> DateHit:
 def find_dates(text: str) -> list[DateHit]:
     """Return full, ISO, month-day, year-month and relative dates, in order, without overlaps."""
     hits: list[DateHit] = []
-    taken: list[tuple[int, int]] = []
+    # The spans taken so far, in order; they never overlap, so a new hit can only overlap
+    # the last one starting before it ends (a bisection, not a scan of every hit).
+    taken_starts: list[int] = []
+    taken_ends: list[int] = []
 
     def add(hit: DateHit) -> None:
-        if any(s < hit.end and hit.start < e for s, e in taken) or not _valid(
+        before = bisect.bisect_left(taken_starts, hit.end)
+        if (before and taken_ends[before - 1] > hit.start) or not _valid(
             hit.year, hit.month, hit.day
         ):
             return
-        taken.append((hit.start, hit.end))
+        taken_starts.insert(before, hit.start)
+        taken_ends.insert(before, hit.end)
         hits.append(hit)
 
     # Each form needs its marker characters; most items lack some, and a substring test
