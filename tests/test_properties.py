@@ -87,6 +87,9 @@ def test_offset_map_round_trips_origins(origins):
     if origins:
         span = offsets.span_to_raw(Span(0, len(origins)))
         assert span == Span(origins[0], origins[-1] + 1)
+    # Every non-empty span maps to the raw characters of its first and last character.
+    for start, end in itertools.combinations(range(len(origins) + 1), 2):
+        assert offsets.span_to_raw(Span(start, end)) == Span(origins[start], origins[end - 1] + 1)
 
 
 def _tidy_by_regex(text: str) -> str:

@@ -60,13 +60,16 @@ class OffsetMap:
         offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         return (np.repeat(starts, lengths) + offsets).tolist()
 
-    def to_raw(self, clean_index: int) -> int:
-        """Return the raw index of one clean character."""
+    def _run_of(self, clean_index: int) -> tuple[int, int, int]:
         if not 0 <= clean_index < self.clean_length:
             raise IndexError(clean_index)
         # Runs sort by clean start; (index, inf, inf) sorts after every run starting at or
         # before the index, so plain tuple comparison (in C) finds the run.
-        run = self.runs[bisect.bisect_right(self.runs, (clean_index, math.inf, math.inf)) - 1]
+        return self.runs[bisect.bisect_right(self.runs, (clean_index, math.inf, math.inf)) - 1]
+
+    def to_raw(self, clean_index: int) -> int:
+        """Return the raw index of one clean character."""
+        run = self._run_of(clean_index)
         return run[1] + (clean_index - run[0])
 
     def span_to_raw(self, span: Span) -> Span:
@@ -77,7 +80,12 @@ class OffsetMap:
                 return Span(end, end)
             point = self.to_raw(span.start)
             return Span(point, point)
-        return Span(self.to_raw(span.start), self.to_raw(span.end - 1) + 1)
+        run = self._run_of(span.start)
+        last = span.end - 1
+        # A quote usually lies inside one run: then one lookup maps both ends.
+        if last < run[0] + run[2]:
+            return Span(run[1] + (span.start - run[0]), run[1] + (last - run[0]) + 1)
+        return Span(run[1] + (span.start - run[0]), self.to_raw(last) + 1)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -49,6 +50,8 @@ def find_doc_number(text: str, start: int = 0, end: int | None = None) -> str | 
     return found.group(0) if found else None
 
 
+# Titles recur across the documents of a corpus, and OpenCC is called once per title.
+@functools.lru_cache(maxsize=4096)
 def normalize_title(title: str, t2s: object) -> str:
     """Return a title folded for comparison: simplified, half-width, no spaces, one dash form."""
     text = t2s.convert(title)  # type: ignore[attr-defined]
