@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policylens.extract import dates
+from policylens.extract import dates, targets
 from policylens.model import OffsetMap, Span
 from policylens.normalize import normalize, punctuation, residue, script
 from policylens.normalize.tracked import TrackedText, contains_any
@@ -133,6 +133,15 @@ _DATE_REFERENCES = {
     "YEAR_MENTION": r"(?<!\d)(20\d{2})(?=\s*年(?!\s*[—–\-－~～至])|\s*[\u4e00-\u9fff])",
 }
 DATE_TEXT = st.text(alphabet=st.sampled_from(list("0129年月日，。；：\n-/ 份,至元")), max_size=40)
+
+
+_FUTURE_YEAR_REFERENCE = re.compile(r"(?<![\d—\-])(20\d{2})年(?![\d—\-以])")
+
+
+@given(text=st.text(alphabet=st.sampled_from(list("0129年—-以，元")), max_size=30))
+def test_future_year_pattern_matches_its_lookbehind_first_form(text):
+    fast = [(m.span(), m.groups()) for m in targets.FUTURE_YEAR.finditer(text)]
+    assert fast == [(m.span(), m.groups()) for m in _FUTURE_YEAR_REFERENCE.finditer(text)]
 
 
 @given(text=DATE_TEXT)

@@ -15,7 +15,8 @@ FUTURE = re.compile(r"到\s*20\d{2}|至\s*20\d{2}|力争|目标|计划|预计|�
 # A figure right after a plan's title is one of the plan's goals: 《…行动计划》孵化20多个…
 TITLE_TO_FIGURE = 30
 TITLE_TEXT = re.compile(r"《[^《》]*》")
-FUTURE_YEAR = re.compile(r"(?<![\d—\-])(20\d{2})年(?![\d—\-以])")
+# Digit first, the lookbehind after it (see extract.dates): the engine skips to each 2 in C.
+FUTURE_YEAR = re.compile(r"(2(?<![\d—\-].)0\d{2})年(?![\d—\-以])")
 POLICY_TITLE = re.compile(
     r"《[^《》]{2,80}(?:计划|方案|意见|规划|报告|办法|措施|政策)[^《》]{0,12}》"
 )
@@ -82,7 +83,11 @@ def _future_year_before(item: Item, position: int, ctx: DocContext) -> int | Non
     own = ctx.document_year_for_dates()
     if own is None:
         return None
-    head = TITLE_TEXT.sub("", item.text[sentence_start(item.text, position) : position])
+    head = item.text[sentence_start(item.text, position) : position]
+    if "年" not in head:
+        return None
+    if "《" in head:
+        head = TITLE_TEXT.sub("", head)
     years = [int(m.group(1)) for m in FUTURE_YEAR.finditer(head) if int(m.group(1)) > own]
     return years[-1] if years else None
 
