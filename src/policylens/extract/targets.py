@@ -196,12 +196,10 @@ def extract_targets(
     ]
     under_goal_heading = bool(quantities) and _under_goal_heading(item)
     for quantity in quantities:
-        future_year = _future_year_before(item, quantity.start, ctx)
-        if (
-            not under_goal_heading
-            and not _in_goal_context(item, quantity.start)
-            and future_year is None
-        ):
+        stated_as_goal = under_goal_heading or _in_goal_context(item, quantity.start)
+        # The year is needed when the figure is not otherwise a goal, or has no goal year.
+        future_year = None if stated_as_goal else _future_year_before(item, quantity.start, ctx)
+        if not stated_as_goal and future_year is None:
             continue
         policy_place, policy = _policy_before(text, quantity.start, mentions, ctx)
         if policy is None:
@@ -239,7 +237,9 @@ def extract_targets(
             value_high=quantity.high,
             unit=quantity.unit,
             qualifier=quantity.qualifier,
-            target_year=_goal_year(item, quantity.start, policy) or future_year,
+            target_year=_goal_year(item, quantity.start, policy)
+            or future_year
+            or _future_year_before(item, quantity.start, ctx),
             place=_place(item, quantity.start, ctx, policy_place),
             policy=policy,
             prov=ctx.prov(item, quote_start, quote_end, "target.v1"),
