@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 from policylens.normalize.tracked import Edit, TrackedText, line_spans
-from policylens.resources import Resources
+from policylens.resources import BoilerplateRule, Resources
 
 CUT_AFTER_SHARE = 0.4
 
@@ -21,14 +24,25 @@ def page_metadata(text: str, res: Resources) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
+def _first_rule(
+    line: str, rules: list[tuple[Callable[[str], re.Match[str] | None], BoilerplateRule]]
+) -> BoilerplateRule | None:
+    """Return the first rule whose pattern the line holds."""
+    for search, rule in rules:
+        if search(line):
+            return rule
+    return None
+
+
 def remove_boilerplate(text: TrackedText, res: Resources) -> TrackedText:
     """Return the text without boilerplate lines, and without whatever follows a ``cut`` line."""
     edits: list[Edit] = []
+    rules = [(rule.pattern.search, rule) for rule in res.boilerplate]
     for start, end in line_spans(text.text):
         line = text.text[start:end].strip()
         if not line:
             continue
-        rule = next((r for r in res.boilerplate if r.pattern.search(line)), None)
+        rule = _first_rule(line, rules)
         if rule is None:
             continue
         # A related-articles list in a sidebar can come before the article;
