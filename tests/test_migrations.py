@@ -79,3 +79,23 @@ def test_migrations_newer_schema_is_refused_clearly(tmp_path):
     engine.dispose()
     with pytest.raises(StoreError, match="newer than this PolicyLens"):
         Store(url)
+
+
+def _packed(url):
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT item_id, facet_values FROM search_items")).all()
+    engine.dispose()
+    return {item_id: set(packed.split("\n")) - {""} for item_id, packed in rows}
+
+
+def test_migrations_packed_facet_values_are_filled_from_the_facet_rows(db_url):
+    assert api.ingest([str(CORPUS / "000_9e1a09e82d249843.txt")], db=db_url).ok
+    written = _packed(db_url)
+    assert sum(1 for values in written.values() if len(values) > 3) > 5
+    engine = create_engine(db_url)
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0005")
+    engine.dispose()
+    Store(db_url).close()  # opening upgrades: the column is filled from search_facets
+    assert _packed(db_url) == written

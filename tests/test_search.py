@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select, update
 from typer.testing import CliRunner
 
 from conftest import corpus_files, postgres_schema
@@ -150,6 +150,29 @@ def test_search_facets_match_the_stored_facts(kb):
     assert topics["metaverse"] == len(keys(page.results) & tagged)
 
 
+def test_search_facet_counts_are_those_of_the_facet_rows(kb):
+    # Counted from each match's packed values: the same as grouping its facet rows.
+    page = api.search("元宇宙", db=kb, limit=ALL)
+    assert page.exact and len(page.results) == page.total
+    row = SearchFacetRow
+    query = (
+        select(row.facet, row.value, row.code, func.count())
+        .where(row.item_id.in_([hit.item_id for hit in page.results]))
+        .group_by(row.facet, row.value, row.code)
+    )
+    store = Store(kb)
+    try:
+        with store.session() as session:
+            grouped = session.execute(query).all()
+    finally:
+        store.close()
+    expected = {
+        (facet, value, count, code) for facet, value, code, count in grouped if facet in page.facets
+    }
+    counted = {(f, c.value, c.count, c.code) for f, counts in page.facets.items() for c in counts}
+    assert counted == expected and len(expected) > 20
+
+
 def test_search_filters_by_kind_topic_level_and_date(kb):
     plans = api.search("", db=kb, kind="行动计划", limit=ALL)
     naming = {
@@ -255,9 +278,10 @@ def test_search_index_follows_save_reextract_and_reindex(db_url, documents):
     assert before.total == len(brute_force(db_url, "元宇宙"))
     assert {c.value for c in before.facets["region"]} >= {"浙江省", "重庆市"}
     store = Store(db_url)
-    try:  # facets gone stale: reextract must rebuild them with the facts
+    try:  # facets gone stale (rows and packed copies): reextract must rebuild them
         with store.session() as session:
             session.execute(delete(SearchFacetRow).where(SearchFacetRow.facet == "region"))
+            session.execute(update(SearchItemRow).values(facet_values=""))
     finally:
         store.close()
     assert not api.search("元宇宙", db=db_url).facets["region"]

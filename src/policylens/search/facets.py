@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -101,6 +102,40 @@ def value_tokens(values: Iterable[FacetValue]) -> list[str]:
         elif v.facet in FILTERED_FACETS:
             tokens.add(facet_token(v.facet, v.value, v.code))
     return sorted(tokens)
+
+
+# An item's facet values packed in one text (``search_items.facet_values``): one value a
+# line, its facet, value and code parted by a unit separator, which no value holds.
+PACK_FIELD, PACK_LINE = "\x1f", "\n"
+
+
+def pack_facets(values: Iterable[FacetValue]) -> str:
+    """Return an item's facet values (trigger words aside) packed as one text, sorted."""
+    lines = {
+        f"{v.facet}{PACK_FIELD}{v.value}{PACK_FIELD}{v.code or ''}"
+        for v in values
+        if v.facet != TRIGGER
+    }
+    return PACK_LINE.join(sorted(lines))
+
+
+def unpack_facets(packed: str) -> list[FacetValue]:
+    """Return the facet values of a packed text (``pack_facets``)."""
+    out = []
+    for line in packed.split(PACK_LINE) if packed else ():
+        facet, value, code = line.split(PACK_FIELD)
+        out.append(FacetValue(facet, value, code or None))
+    return out
+
+
+def count_packed(packed: Iterable[str]) -> Counter[str]:
+    """Return how many of some items have each facet value, keyed by packed line."""
+    # One split and one C-level count per item: no Python work per value.
+    counts: Counter[str] = Counter()
+    for text in packed:
+        if text:
+            counts.update(text.split(PACK_LINE))
+    return counts
 
 
 def plan_key(title: str) -> str:

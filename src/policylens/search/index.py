@@ -35,6 +35,7 @@ from policylens.search.facets import (
     IndexedFact,
     IndexedItem,
     item_facets,
+    pack_facets,
     plan_policies,
     value_tokens,
 )
@@ -217,8 +218,12 @@ def _write_facet_rows(session: Session, values: dict[int, set[FacetValue]]) -> i
 
 
 def _copied_facets(facets: set[FacetValue]) -> dict[str, str]:
-    """Return the facet copies search_items keeps for ranking, as its columns."""
-    return {"regions": _joined(facets, REGION), "topic_words": _joined(facets, TRIGGER)}
+    """Return the facet copies search_items keeps for ranking and counting, as its columns."""
+    return {
+        "regions": _joined(facets, REGION),
+        "topic_words": _joined(facets, TRIGGER),
+        "facet_values": pack_facets(facets),
+    }
 
 
 def index_documents(
@@ -315,7 +320,11 @@ def index_facets(
         session.execute(
             update(SearchItemRow.__table__)
             .where(SearchItemRow.__table__.c.item_id == bindparam("key"))
-            .values(regions=bindparam("regions"), topic_words=bindparam("topic_words")),
+            .values(
+                regions=bindparam("regions"),
+                topic_words=bindparam("topic_words"),
+                facet_values=bindparam("facet_values"),
+            ),
             [{"key": item_id, **_copied_facets(facets)} for item_id, facets in values.items()],
         )
         new = {item_id: value_tokens(facets) for item_id, facets in values.items()}

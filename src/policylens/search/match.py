@@ -6,14 +6,16 @@
    scripts; on PostgreSQL, a phrase in an item too long for tsvector positions) is confirmed
    as a substring of the item's title or text, so the match set is exactly the items holding
    every word.
-2. Facet filters are EXISTS tests on ``search_facets``, read by item.
+2. Facet filters are index tokens of their items, intersected with the words (filters.py).
 3. Every query here is newest-first with a LIMIT, so its cost is bounded by that limit and
    not by how many items match: matches are counted, and their facets read, up to
    ``COUNT_CAP``; beyond, the total reads "1000+" and the facets describe the newest 1,000.
+   Facets are counted in Python from each match's packed values, read with the match.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
@@ -22,7 +24,6 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
-    bindparam,
     cast,
     column,
     exists,
@@ -36,13 +37,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
 
-from policylens.search.facets import DATE, SHOWN_FACETS
+from policylens.search.facets import PACK_FIELD, SHOWN_FACETS, count_packed
 from policylens.search.filters import FilterTokens
 from policylens.search.index import FACET_MARK, TITLE_MARK
 from policylens.search.model import FacetCount
 from policylens.search.tokens import LONG_ITEM, QueryTerm
 from policylens.store.schema import ItemRow
-from policylens.store.search_tables import FTS_TABLE, SearchFacetRow, SearchItemRow
+from policylens.store.search_tables import FTS_TABLE, SearchItemRow
 
 COUNT_CAP = 1_000  # matches counted, and whose facets are read (the newest)
 
@@ -210,23 +211,14 @@ def term_count(connection: Connection, term: QueryTerm, cap: int) -> int:
 # -- counting --------------------------------------------------------------------------------
 
 
-def facet_counts(connection: Connection, item_ids: list[int]) -> dict[str, list[FacetCount]]:
-    """Return, per shown facet, how many of the given items have each value."""
-    row = SearchFacetRow
-    # "Not a date" rather than "one of the shown facets": SQLite would seek every item and
-    # facet pair of an IN list on both key columns, instead of reading each item's rows once.
-    query = (
-        select(row.facet, row.value, row.code, func.count())
-        .where(row.item_id.in_(bindparam("ids", expanding=True)))
-        .where(row.facet != DATE)
-        .group_by(row.facet, row.value, row.code)
-    )
+def facet_counts(packed: Iterable[str]) -> dict[str, list[FacetCount]]:
+    """Return, per shown facet, how many of some items have each value, given their packed
+    facet values (``search_items.facet_values``, read with the matches)."""
     out: dict[str, list[FacetCount]] = {name: [] for name in SHOWN_FACETS}
-    if not item_ids:
-        return out
-    for facet, value, code, count in connection.execute(query, {"ids": item_ids}):
+    for line, count in count_packed(packed).items():
+        facet, value, code = line.split(PACK_FIELD)
         if facet in out:
-            out[facet].append(FacetCount(value, int(count), code))
+            out[facet].append(FacetCount(value, count, code or None))
     for counts in out.values():
         counts.sort(key=lambda c: (-c.count, c.code or "", c.value))
     return out

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, select
 
-from policylens.search.facets import DATE, REGION, TOPIC
+from policylens.search.facets import DATE, REGION, TOPIC, unpack_facets
 from policylens.search.filters import FilterTokens, filter_tokens
 from policylens.search.match import COUNT_CAP, facet_counts, match_query, term_count
 from policylens.search.model import (
@@ -29,7 +29,7 @@ from policylens.search.snippet import make_snippet
 from policylens.search.tokens import QueryTerm, fold_text, query_terms
 from policylens.search.topics import load_topic_words, resolve_topics
 from policylens.store.schema import DocumentRow, FactRow, ItemRow
-from policylens.store.search_tables import SearchFacetRow, SearchItemRow
+from policylens.store.search_tables import SearchItemRow
 
 __all__ = ["FacetCount", "SearchHit", "SearchPage", "SearchRequest", "index_status", "run_search"]
 
@@ -62,21 +62,6 @@ def _context(kind: str, path: list[str] | None, document_title: str | None) -> s
     if kind != "digest_entry" and document_title:
         parts.append(document_title)
     return fold_text(" ".join(parts))
-
-
-def _facet_values(
-    connection: Connection, item_ids: list[int], facets: tuple[str, ...]
-) -> dict[tuple[int, str], list[str]]:
-    """Return some facets' values of some items, keyed by (item id, facet)."""
-    out: dict[tuple[int, str], list[str]] = {}
-    if not item_ids:
-        return out
-    query = select(SearchFacetRow.item_id, SearchFacetRow.facet, SearchFacetRow.value).where(
-        SearchFacetRow.item_id.in_(IDS), SearchFacetRow.facet.in_(facets)
-    )
-    for item_id, facet, value in connection.execute(query, {"ids": item_ids}):
-        out.setdefault((item_id, facet), []).append(value)
-    return out
 
 
 def _candidates(connection: Connection, item_ids: list[int]) -> list[Candidate]:
@@ -148,20 +133,30 @@ def _fact_summaries(facts: list[Any], terms: list[QueryTerm]) -> list[FactSummar
     return out[:FACT_LIST]
 
 
+def _shown_values(packed: str) -> dict[str, list[str]]:
+    """Return the region, date and topic values of an item's packed facet values."""
+    out: dict[str, list[str]] = {REGION: [], DATE: [], TOPIC: []}
+    for value in unpack_facets(packed):
+        if value.facet in out:
+            out[value.facet].append(value.value)
+    return out
+
+
 def _page_details(
     connection: Connection, ids: list[int], documents: list[int]
-) -> tuple[dict[int, Any], dict[tuple[int, str], list[str]], dict[int, list[Any]]]:
+) -> tuple[dict[int, Any], dict[int, dict[str, list[str]]], dict[int, list[Any]]]:
     """Return, for the page's items: index and document, shown facets, and facts."""
-    places = {
-        row[0]: row[1:]
-        for row in connection.execute(
-            select(ItemRow.id, ItemRow.idx, ItemRow.section, DocumentRow.source, DocumentRow.title)
-            .join(DocumentRow, DocumentRow.id == ItemRow.document_id)
-            .where(ItemRow.id.in_(IDS)),
-            {"ids": ids},
-        )
-    }
-    facets = _facet_values(connection, ids, (REGION, DATE, TOPIC))
+    places, facets = {}, {}
+    query = (
+        select(ItemRow.id, ItemRow.idx, ItemRow.section, DocumentRow.source, DocumentRow.title)
+        .add_columns(SearchItemRow.facet_values)
+        .join(DocumentRow, DocumentRow.id == ItemRow.document_id)
+        .join(SearchItemRow, SearchItemRow.item_id == ItemRow.id)
+        .where(ItemRow.id.in_(IDS))
+    )
+    for item_id, *place, packed in connection.execute(query, {"ids": ids}):
+        places[item_id] = place
+        facets[item_id] = _shown_values(packed)
     facts: dict[int, list[Any]] = {}
     query = (
         select(FactRow.item_id, FactRow.kind, FactRow.label, FactRow.quote, FactRow.region)
@@ -207,9 +202,9 @@ def _hits(
                 highlights=list(snippet.highlights),
                 snippet_html=snippet.html(),
                 score=round(score, 4),
-                regions=_most_specific(facets.get((c.item_id, REGION), [])),
-                dates=sorted(facets.get((c.item_id, DATE), [])),
-                topics=sorted(facets.get((c.item_id, TOPIC), [])),
+                regions=_most_specific(facets[c.item_id][REGION]),
+                dates=sorted(facets[c.item_id][DATE]),
+                topics=sorted(facets[c.item_id][TOPIC]),
                 fact_counts=counts,
                 facts=_fact_summaries(own, terms),
             )
@@ -226,18 +221,21 @@ def run_search(engine: Engine, request: SearchRequest) -> SearchPage:
     with engine.connect() as connection:
         filters = filter_tokens(connection, request)
         matches = match_query(engine.dialect.name, terms, filters)
-        # One pass over the index: the newest COUNT_CAP + 1 matches give the total, the
-        # facet counts and the pool to rank.
-        ids = list(connection.scalars(matches.limit(COUNT_CAP + 1)))
-        exact = len(ids) <= COUNT_CAP
-        ids = ids[:COUNT_CAP]
+        # One pass over the index: the newest COUNT_CAP + 1 matches, with their packed facet
+        # values, give the total, the facet counts and the pool to rank.
+        rows = connection.execute(
+            matches.add_columns(SearchItemRow.facet_values).limit(COUNT_CAP + 1)
+        ).all()
+        exact = len(rows) <= COUNT_CAP
+        rows = rows[:COUNT_CAP]
+        ids = [row[0] for row in rows]
         page = SearchPage(
             request.query,
             [t.text for t in terms],
             len(ids),
             request.offset,
             request.limit,
-            facets=facet_counts(connection, ids),
+            facets=facet_counts(row[1] for row in rows),
             exact=exact,
         )
         if not ids or request.offset >= len(ids):
