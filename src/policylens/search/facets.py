@@ -130,12 +130,9 @@ def unpack_facets(packed: str) -> list[FacetValue]:
 
 def count_packed(packed: Iterable[str]) -> Counter[str]:
     """Return how many of some items have each facet value, keyed by packed line."""
-    # One split and one C-level count per item: no Python work per value.
-    counts: Counter[str] = Counter()
-    for text in packed:
-        if text:
-            counts.update(text.split(PACK_LINE))
-    return counts
+    # One split of all items' values at once and a count in C: no Python work per value.
+    joined = PACK_LINE.join(filter(None, packed))
+    return Counter(joined.split(PACK_LINE)) if joined else Counter()
 
 
 def plan_key(title: str) -> str:

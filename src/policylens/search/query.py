@@ -2,13 +2,13 @@
 
 Ranking scores a bounded pool, never every match: all matches when there are at most
 ``POOL``, else the newest ``POOL`` with a word in the title and the newest ``POOL`` of all.
-Its cost does not grow with the knowledge base; the page's results then get their document,
-snippet, facets and matched facts in three small queries.
+Its cost does not grow with the knowledge base: the pool is read in one query with what its
+results show (document, facet values), and a page's matched facts in one more.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, select
@@ -50,7 +50,23 @@ CANDIDATE_COLUMNS = (
     DocumentRow.title,
     SearchItemRow.regions,
     SearchItemRow.topic_words,
+    # What a result shows besides: read with the pool, so a page needs no query of its own.
+    ItemRow.idx,
+    ItemRow.section,
+    DocumentRow.source,
+    SearchItemRow.facet_values,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a candidate is shown from: its index and section, its document, its facets."""
+
+    index: int
+    section: str | None
+    source: str
+    document_title: str | None
+    facet_values: str  # packed (``facets.pack_facets``)
 
 
 def _context(kind: str, path: list[str] | None, document_title: str | None) -> str:
@@ -64,10 +80,13 @@ def _context(kind: str, path: list[str] | None, document_title: str | None) -> s
     return fold_text(" ".join(parts))
 
 
-def _candidates(connection: Connection, item_ids: list[int]) -> list[Candidate]:
-    """Return these items as ranking candidates, in the order given (one query)."""
+def _candidates(
+    connection: Connection, item_ids: list[int]
+) -> tuple[list[Candidate], dict[int, Place]]:
+    """Return these items as ranking candidates, in the order given, and where each is shown
+    from (one query)."""
     if not item_ids:
-        return []
+        return [], {}
     query = (
         select(*CANDIDATE_COLUMNS)
         .join(DocumentRow, DocumentRow.id == ItemRow.document_id)
@@ -75,21 +94,26 @@ def _candidates(connection: Connection, item_ids: list[int]) -> list[Candidate]:
         .where(ItemRow.id.in_(IDS))
     )
     rows = {row[0]: row for row in connection.execute(query, {"ids": item_ids})}
-    return [
-        Candidate(
-            item_id,
-            document_id,
-            kind,
-            title,
-            body,
-            frozenset(words.split("\n")) if words else frozenset(),
-            tuple(regions.split("\n")) if regions else (),
-            _context(kind, path, document_title),
+    candidates, places = [], {}
+    for i in item_ids:
+        if i not in rows:
+            continue
+        _, document_id, kind, title, body, path, document_title, regions, words, *shown = rows[i]
+        candidates.append(
+            Candidate(
+                i,
+                document_id,
+                kind,
+                title,
+                body,
+                frozenset(words.split("\n")) if words else frozenset(),
+                tuple(regions.split("\n")) if regions else (),
+                _context(kind, path, document_title),
+            )
         )
-        for item_id, document_id, kind, title, body, path, document_title, regions, words in (
-            rows[i] for i in item_ids if i in rows
-        )
-    ]
+        index, section, source, packed = shown
+        places[i] = Place(index, section, source, document_title, packed)
+    return candidates, places
 
 
 def _pool_ids(
@@ -142,21 +166,8 @@ def _shown_values(packed: str) -> dict[str, list[str]]:
     return out
 
 
-def _page_details(
-    connection: Connection, ids: list[int], documents: list[int]
-) -> tuple[dict[int, Any], dict[int, dict[str, list[str]]], dict[int, list[Any]]]:
-    """Return, for the page's items: index and document, shown facets, and facts."""
-    places, facets = {}, {}
-    query = (
-        select(ItemRow.id, ItemRow.idx, ItemRow.section, DocumentRow.source, DocumentRow.title)
-        .add_columns(SearchItemRow.facet_values)
-        .join(DocumentRow, DocumentRow.id == ItemRow.document_id)
-        .join(SearchItemRow, SearchItemRow.item_id == ItemRow.id)
-        .where(ItemRow.id.in_(IDS))
-    )
-    for item_id, *place, packed in connection.execute(query, {"ids": ids}):
-        places[item_id] = place
-        facets[item_id] = _shown_values(packed)
+def _page_facts(connection: Connection, ids: list[int], documents: list[int]) -> dict[int, Any]:
+    """Return the facts of the page's items, in text order."""
     facts: dict[int, list[Any]] = {}
     query = (
         select(FactRow.item_id, FactRow.kind, FactRow.label, FactRow.quote, FactRow.region)
@@ -168,21 +179,23 @@ def _page_details(
     )
     for item_id, *fact in connection.execute(query, {"ids": ids, "documents": documents}):
         facts.setdefault(item_id, []).append(fact)
-    return places, facets, facts
+    return facts
 
 
 def _hits(
-    connection: Connection, scored: list[tuple[float, Candidate]], terms: list[QueryTerm]
+    connection: Connection,
+    scored: list[tuple[float, Candidate]],
+    places: dict[int, Place],
+    terms: list[QueryTerm],
 ) -> list[SearchHit]:
     """Return the page's results with documents, snippets, facets and matched facts."""
-    places, facets, facts = _page_details(
-        connection,
-        [c.item_id for _, c in scored],
-        sorted({c.document_id for _, c in scored}),
+    facts = _page_facts(
+        connection, [c.item_id for _, c in scored], sorted({c.document_id for _, c in scored})
     )
     hits = []
     for score, c in scored:
-        index, section, source, document_title = places[c.item_id]
+        place = places[c.item_id]
+        shown = _shown_values(place.facet_values)
         snippet = make_snippet(c.text, terms)
         own = facts.get(c.item_id, [])
         counts: dict[str, int] = {}
@@ -191,20 +204,20 @@ def _hits(
         hits.append(
             SearchHit(
                 document_id=c.document_id,
-                document=source,
-                document_title=document_title,
+                document=place.source,
+                document_title=place.document_title,
                 item_id=c.item_id,
-                index=index,
+                index=place.index,
                 title=c.title,
                 kind=c.kind,
-                section=section,
+                section=place.section,
                 snippet=snippet.text,
                 highlights=list(snippet.highlights),
                 snippet_html=snippet.html(),
                 score=round(score, 4),
-                regions=_most_specific(facets[c.item_id][REGION]),
-                dates=sorted(facets[c.item_id][DATE]),
-                topics=sorted(facets[c.item_id][TOPIC]),
+                regions=_most_specific(shown[REGION]),
+                dates=sorted(shown[DATE]),
+                topics=sorted(shown[TOPIC]),
                 fact_counts=counts,
                 facts=_fact_summaries(own, terms),
             )
@@ -242,13 +255,14 @@ def run_search(engine: Engine, request: SearchRequest) -> SearchPage:
             return page
         if not terms:  # filters only: document order
             window = ids[request.offset : request.offset + request.limit]
-            scored = [(0.0, c) for c in _candidates(connection, window)]
+            candidates, places = _candidates(connection, window)
+            scored = [(0.0, c) for c in candidates]
         else:
             size = max(POOL, request.offset + request.limit)
-            pool = _candidates(connection, _pool_ids(connection, terms, filters, ids, size))
+            pool, places = _candidates(connection, _pool_ids(connection, terms, filters, ids, size))
             ranked = rank(pool, terms, term_weights(connection, terms))
             scored = ranked[request.offset : request.offset + request.limit]
-        return replace(page, results=_hits(connection, scored, terms))
+        return replace(page, results=_hits(connection, scored, places, terms))
 
 
 def index_status(engine: Engine) -> tuple[int, int]:
