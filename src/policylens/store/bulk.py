@@ -22,6 +22,7 @@ from policylens.model import Document, Item
 from policylens.search import index as search_index
 from policylens.store import Store
 from policylens.store.facts import fact_values
+from policylens.store.rows import insert_rows
 from policylens.store.schema import DocumentRow, FactRow, ItemRow, LinkRow
 
 
@@ -173,9 +174,8 @@ def _write(session: Session, batch: Sequence[DocumentRows]) -> list[StoredDocume
             for n, values in rows.facts
         ]
         stored.append(_stored(document_id, item_ids, rows))
-    for table, values in ((LinkRow.__table__, links), (FactRow.__table__, facts)):
-        if values:
-            session.execute(insert(table), values)
+    insert_rows(session, LinkRow.__table__, links)
+    insert_rows(session, FactRow.__table__, facts)
     return stored
 
 
