@@ -29,6 +29,10 @@ from policylens.cli import app
 from policylens.config import load_settings
 from policylens.errors import IngestError
 from policylens.ingest import Source, expand_inputs, load
+from policylens.parallel import Known, Outcome
+from policylens.pipeline import process
+from policylens.resources import Resources
+from policylens.store import Store
 
 FORMATS = FIXTURES / "formats"
 UNSEEN = FIXTURES / "unseen"
@@ -538,6 +542,64 @@ def test_same_bytes_twice_in_one_run_are_stored_once(tmp_path: Path) -> None:
     assert [r.status for r in report.results] == ["stored", "duplicate"]
     assert report.results[1].document_id == report.results[0].document_id
     assert len(api.documents(db)) == 1
+
+
+def _processed(res: Resources) -> list[tuple[str, Outcome]]:
+    """Return the sample corpus processed, as ingest hands it to the store."""
+    settings = load_settings(env={})
+    documents = [process(load(Source(str(p)), settings), res) for p in _corpus_files()]
+    return [(d.raw.source, d) for d in documents]
+
+
+def test_store_outcomes_reports_sources_in_order_once_their_batch_is_committed(
+    tmp_path: Path, res: Resources
+) -> None:
+    db = _db(tmp_path)
+    processed = _processed(res)
+    outcomes: list[tuple[str, Outcome]] = [
+        ("bad.txt", IngestError("bad.txt", "unreadable")),
+        *processed,
+        ("again.txt", Known(hashlib.sha256(DOC_000.read_bytes()).hexdigest())),
+    ]
+    store, reader = Store(db), Store(db)
+    try:
+        results = api.store_outcomes(outcomes, store, api.CommitLimits(documents=2, seconds=1e9))
+        assert next(results).status == "error"
+        # The error waited for the batch it came with: two whole documents, committed.
+        assert len(reader.documents()) == 2
+        rest = list(results)
+    finally:
+        store.close()
+        reader.close()
+    assert [r.source for r in rest] == [source for source, _ in outcomes[1:]]
+    assert [r.status for r in rest] == ["stored"] * len(processed) + ["duplicate"]
+    assert rest[-1].document_id == rest[0].document_id
+    assert _snapshot(db) == _snapshot(_stored_one_by_one(tmp_path, processed))
+
+
+def _stored_one_by_one(tmp_path: Path, processed: list[tuple[str, Outcome]]) -> str:
+    db = f"sqlite:///{tmp_path / 'one_by_one.db'}"
+    store = Store(db)
+    try:
+        for source, outcome in processed:
+            api.store_outcome(source, outcome, store)
+    finally:
+        store.close()
+    return db
+
+
+def test_store_outcomes_commits_what_waited_its_time(tmp_path: Path, res: Resources) -> None:
+    db = _db(tmp_path)
+    store, reader = Store(db), Store(db)
+    try:
+        limits = api.CommitLimits(documents=100, seconds=0.0)
+        results = api.store_outcomes(_processed(res), store, limits)
+        assert next(results).status == "stored"
+        assert len(reader.documents()) == 1
+        assert len(list(results)) == 4
+    finally:
+        store.close()
+        reader.close()
 
 
 def test_cli_second_ingest_is_all_duplicates(tmp_path: Path) -> None:

@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from conftest import corpus_files
+from conftest import corpus_files, postgres_schema
+from policylens import api
 from policylens.config import load_settings
 from policylens.ingest import Source, load
 from policylens.pipeline import process
@@ -100,5 +101,72 @@ def test_store_resolve_names_an_ambiguous_reference(tmp_path, documents):
             store.resolve(".txt")
         with pytest.raises(NotFoundError, match="no document"):
             store.resolve("nothing-like-this")
+    finally:
+        store.close()
+
+
+def _contents(store):
+    """Return every stored document with its items, links and facts, ids aside."""
+    return [
+        (
+            d.sha256,
+            [(i.index, i.kind, i.title, i.span, i.raw_span, i.text) for i in detail.items],
+            [(i.index, link.url) for i in detail.items for link in i.links],
+            [(f.kind, f.label, f.span) for f in store.facts(document=str(d.id))],
+        )
+        for d in store.documents()
+        for detail in [store.document(str(d.id))]
+    ]
+
+
+def test_store_save_many_stores_what_save_stores_with_the_same_ids(
+    db_url, tmp_path, documents, request
+):
+    other = f"sqlite:///{tmp_path / 'one.db'}" if "sqlite" in db_url else postgres_schema(request)
+    one_by_one, batched = Store(other), Store(db_url)
+    try:
+        saved = [one_by_one.save(d) for d in documents]
+        assert batched.save_many(documents) == saved
+        assert _contents(batched) == _contents(one_by_one)
+        # The search index too: the same hits, scores and facet counts for the same words.
+        for words in ("元宇宙", "数字孪生 产业", "区块链"):
+            found = [api.search(words, store=store, limit=50) for store in (one_by_one, batched)]
+            assert found[0].total > 0
+            assert found[0] == found[1]
+    finally:
+        one_by_one.close()
+        batched.close()
+
+
+def test_store_save_many_stores_the_same_bytes_once(db_url, documents):
+    store = Store(db_url)
+    try:
+        first = store.save(documents[0])
+        # Stored before, new, new again in the same batch: one new document.
+        batch = [documents[0], documents[1], documents[1]]
+        again, new, repeat = store.save_many(batch)
+        assert (again.created, again.document_id) == (False, first.document_id)
+        assert new.created and new.items == len(documents[1].items)
+        assert (repeat.created, repeat.document_id, repeat.items) == (False, new.document_id, 0)
+        assert len(store.documents()) == 2
+        assert store.save_many([documents[0], documents[1]]) == [again, repeat]
+    finally:
+        store.close()
+
+
+def test_store_save_many_failing_document_stores_the_others_one_by_one(db_url, documents):
+    store = Store(db_url)
+    try:
+        broken_items = (*documents[1].items[:3], replace(documents[1].items[3], title=None))
+        batch = [documents[0], replace(documents[1], items=broken_items), documents[2]]
+        with pytest.raises(Exception):  # noqa: B017 - the driver's own integrity error
+            store.save_many(batch)
+        # The batch was rolled back whole, then written a document at a time up to the
+        # broken one: whole documents only, nothing of the broken one.
+        assert [d.sha256 for d in store.documents()] == [documents[0].raw.sha256]
+        assert len(store.items()) == len(documents[0].items)
+        assert [s.created for s in store.save_many(documents)] == [False] + [True] * (
+            len(documents) - 1
+        )
     finally:
         store.close()

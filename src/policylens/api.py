@@ -7,7 +7,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -15,6 +16,7 @@ from policylens.config import Settings, load_settings
 from policylens.errors import IngestError, StoreError
 from policylens.extract import extract_document
 from policylens.ingest import expand_inputs
+from policylens.model import Document
 from policylens.parallel import Known, Outcome, outcomes
 from policylens.resources import load_resources
 from policylens.store import DocumentDetail, DocumentSummary, ItemRecord, SaveResult, Store
@@ -96,9 +98,73 @@ def store_outcome(source: str, outcome: Outcome, store: Store) -> SourceResult:
         if failure_kind(exc) is not None:
             raise  # the database refuses every document now, not just this one: stop
         return SourceResult(source, "error", problem=f"not stored: {exc}")
+    return _saved_result(source, outcome, saved)
+
+
+def _saved_result(source: str, document: Document, saved: SaveResult) -> SourceResult:
     status = "stored" if saved.created else "duplicate"
-    facts = len(outcome.facts) if saved.created else 0
+    facts = len(document.facts) if saved.created else 0
     return SourceResult(source, status, saved.document_id, saved.items, facts)
+
+
+@dataclass(frozen=True, slots=True)
+class CommitLimits:
+    """When ingest commits the documents it holds: once it holds this many, or once the
+    first of them has waited this long (checked as each next source arrives)."""
+
+    documents: int = 64
+    seconds: float = 1.0
+
+
+def commit_due(documents: int, waited_s: float, limits: CommitLimits) -> bool:
+    """Return whether the held documents are to be committed now."""
+    return documents >= limits.documents or waited_s >= limits.seconds
+
+
+def store_batch(batch: list[tuple[str, Outcome]], store: Store) -> list[SourceResult]:
+    """Store a batch of processed sources, its new documents in one transaction; return
+    what happened to each, in order."""
+    documents = [outcome for _, outcome in batch if isinstance(outcome, Document)]
+    try:
+        saved = iter(store.save_many(documents))
+    except StoreError as exc:
+        if failure_kind(exc) is not None:
+            raise  # the database refuses every document now, not just this one: stop
+        # One document the database refuses fails the batch: one at a time, only it fails.
+        return [store_outcome(source, outcome, store) for source, outcome in batch]
+    known = store.find_by_hashes([o.sha256 for _, o in batch if isinstance(o, Known)])
+    results = []
+    for source, outcome in batch:
+        if isinstance(outcome, Document):
+            results.append(_saved_result(source, outcome, next(saved)))
+        elif isinstance(outcome, Known):
+            results.append(SourceResult(source, "duplicate", known.get(outcome.sha256)))
+        else:
+            results.append(store_outcome(source, outcome, store))
+    return results
+
+
+def store_outcomes(
+    outcomes: Iterable[tuple[str, Outcome]], store: Store, limits: CommitLimits = CommitLimits()
+) -> Iterator[SourceResult]:
+    """Store processed sources, several whole documents per transaction; yield each result,
+    in order, once its batch is committed.
+
+    A commit per document cost more than writing the document's rows; a killed run still
+    leaves only whole documents, and a rerun stores the rest.
+    """
+    held: list[tuple[str, Outcome]] = []
+    documents, since = 0, 0.0
+    for source, outcome in outcomes:
+        if not held:
+            since = time.monotonic()
+        held.append((source, outcome))
+        documents += isinstance(outcome, Document)
+        if commit_due(documents, time.monotonic() - since, limits):
+            yield from store_batch(held, store)
+            held, documents = [], 0
+    if held:
+        yield from store_batch(held, store)
 
 
 def ingest(
@@ -113,7 +179,8 @@ def ingest(
     """Ingest files, folders and URLs into the knowledge base; return what happened to each.
 
     ``workers`` processes (or a Dask cluster at ``dask``) read and process the sources;
-    this process stores them, in input order, one transaction per document.
+    this process stores them, in input order, several whole documents per transaction
+    (see ``CommitLimits``), and reports each source once its transaction is committed.
     """
     settings = settings or load_settings(db_url=db)
     report = IngestReport()
@@ -123,11 +190,11 @@ def ingest(
     sources = [entry for entry in expanded if not isinstance(entry, IngestError)]
     with open_store(settings=settings) as store:
         results = iter(outcomes(sources, settings, store.known_hashes(), workers, dask))
-        for entry in expanded:
-            if isinstance(entry, IngestError):
-                result = SourceResult(entry.source, "error", problem=entry.problem)
-            else:
-                result = store_outcome(entry.name, next(results), store)
+        processed = (
+            (entry.source, entry) if isinstance(entry, IngestError) else (entry.name, next(results))
+            for entry in expanded
+        )
+        for result in store_outcomes(processed, store):
             report.results.append(result)
             if on_result is not None:
                 on_result(result)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from policylens.api import store_outcomes
 from policylens.bench.corpus import SyntheticDocument, generate
 from policylens.bench.link import measure_link, measure_link_batch
 from policylens.bench.search import DEFAULT_SEARCH_SIZES, run_search_bench, search_report
@@ -188,13 +189,15 @@ def note_rss(report: BenchReport, part: str) -> None:
 
 
 def measure_store(documents: list[Document], url: str) -> tuple[float, int]:
-    """Return the seconds to store (and index) the documents, and how many were new."""
+    """Return the seconds to store (and index) the documents as ingest does, in batches of
+    whole documents, and how many were new."""
     store = Store(url)
+    processed = [(d.raw.source, d) for d in documents]
     try:
-        seconds, saved = timed(lambda: [store.save(d) for d in documents])
+        seconds, results = timed(lambda: list(store_outcomes(processed, store)))
     finally:
         store.close()
-    return seconds, sum(1 for s in saved if s.created)
+    return seconds, sum(1 for r in results if r.status == "stored")
 
 
 def measure_workers(folder: Path, corpus: list[SyntheticDocument]) -> dict[str, float]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -168,7 +168,8 @@ def _create_schema(engine: Engine) -> None:
 
 
 class Store:
-    """Reads and writes documents and items; every write is one transaction per document."""
+    """Reads and writes documents and items; a document is never half written (one
+    transaction per document, or per batch of whole documents with ``save_many``)."""
 
     def __init__(self, url: str, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> None:
         self.url = url
@@ -210,6 +211,26 @@ class Store:
                 raise
             return SaveResult(existing, created=False, items=0)
 
+    def save_many(self, documents: Sequence[Document]) -> list[SaveResult]:
+        """Store documents in one transaction: what ``save`` does for each, in order.
+
+        Either every new document of the batch is stored or none is; bytes stored already,
+        or met earlier in the batch, come back as not created with the stored id.
+        """
+        if len(documents) <= 1:
+            return [self.save(document) for document in documents]
+        from policylens.store.bulk import document_rows, write_rows
+
+        stored = self.find_by_hashes([document.raw.sha256 for document in documents])
+        new = new_positions(documents, stored)
+        try:
+            ids = write_rows(self, [document_rows(documents[n]) for n in new]) if new else []
+        except IntegrityError:
+            # Another writer stored some of these bytes since the check: one document at a
+            # time, each finds out for itself (the batch was rolled back whole).
+            return [self.save(document) for document in documents]
+        return save_results(documents, stored, dict(zip(new, ids, strict=True)))
+
     def known_hashes(self) -> frozenset[str]:
         """Return the sha256 of every stored document."""
         with Session(self.engine) as session:
@@ -219,6 +240,16 @@ class Store:
         """Return the id of the document with these bytes, if stored."""
         with Session(self.engine) as session:
             return session.scalar(select(DocumentRow.id).where(DocumentRow.sha256 == sha256))
+
+    def find_by_hashes(self, hashes: Sequence[str]) -> dict[str, int]:
+        """Return the ids of the stored documents among these bytes' hashes, by hash."""
+        if not hashes:
+            return {}
+        query = select(DocumentRow.sha256, DocumentRow.id).where(
+            DocumentRow.sha256.in_(sorted(set(hashes)))
+        )
+        with Session(self.engine) as session:
+            return {sha256: document_id for sha256, document_id in session.execute(query)}
 
     def documents(self) -> list[DocumentSummary]:
         """Return every stored document, oldest first."""
@@ -375,6 +406,29 @@ class Store:
             ItemRow.document_id, ItemRow.idx
         )
         return [_item_record(row) for row in session.scalars(query)]
+
+
+def new_positions(documents: Sequence[Document], stored: dict[str, int]) -> list[int]:
+    """Return the positions of the documents to write: the first of each hash not stored."""
+    first: dict[str, int] = {}
+    for position, document in enumerate(documents):
+        if document.raw.sha256 not in stored:
+            first.setdefault(document.raw.sha256, position)
+    return list(first.values())
+
+
+def save_results(
+    documents: Sequence[Document], stored: dict[str, int], written: dict[int, int]
+) -> list[SaveResult]:
+    """Return what saving each document did, in order, given the ids of those written
+    (by position) and of those stored before (by hash)."""
+    ids = stored | {documents[n].raw.sha256: i for n, i in written.items()}
+    return [
+        SaveResult(written[n], created=True, items=len(d.items))
+        if n in written
+        else SaveResult(ids[d.raw.sha256], created=False, items=0)
+        for n, d in enumerate(documents)
+    ]
 
 
 def _summary(row: DocumentRow, items: int, chars: int) -> DocumentSummary:
