@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from sqlalchemy import create_engine, insert
 
 from conftest import CORPUS, corpus_files
 from policylens import api
@@ -24,11 +25,12 @@ from policylens.config import load_settings
 from policylens.ingest import Source, load
 from policylens.model import Place
 from policylens.pipeline import process
-from policylens.search.facets import date_tokens
-from policylens.search.filters import date_range_tokens, in_date_range
+from policylens.search.facets import DATE, REGION, date_tokens
+from policylens.search.filters import date_range_tokens, date_values_query, in_date_range
 from policylens.search.regions import load_region_table
 from policylens.store import Store
 from policylens.store.bulk import save_new_documents
+from policylens.store.search_tables import SearchFacetValueRow
 
 
 @pytest.fixture(scope="module")
@@ -161,19 +163,49 @@ def test_remixed_copies_are_new_documents(tmp_path, sample_documents):
     store.close()
 
 
-@pytest.mark.parametrize(
-    ("date_from", "date_to"),
-    [("2023-09", "2023-09-30"), ("2022", None), (None, "2021-12-31"), ("2023-01-15", "2024-06")],
-)
-def test_date_range_tokens_take_in_exactly_the_dates_inside(date_from, date_to):
+DATE_RANGES = [
+    ("2023-09", "2023-09-30"),
+    ("2022", None),
+    (None, "2021-12-31"),
+    ("2023-01-15", "2024-06"),
+    ("2020", "2020"),
+]
+
+
+def random_dates() -> set[str]:
     rng = random.Random(5)
     values = {"2021", "2023", "2023-09", "2024-06"}
     for _ in range(300):
-        year, month, day = rng.randint(2020, 2025), rng.randint(1, 12), rng.randint(1, 28)
+        year, month, day = rng.randint(2019, 2025), rng.randint(1, 12), rng.randint(1, 28)
         values.add(rng.choice([f"{year}-{month:02d}-{day:02d}", f"{year}-{month:02d}"]))
+    return values
+
+
+@pytest.mark.parametrize(("date_from", "date_to"), DATE_RANGES)
+def test_date_range_tokens_take_in_exactly_the_dates_inside(date_from, date_to):
+    values = random_dates()
     tokens = set(date_range_tokens(values, date_from, date_to))
     for value in values:
         assert bool(tokens & set(date_tokens(value))) == in_date_range(value, date_from, date_to)
+
+
+@pytest.mark.parametrize(("date_from", "date_to"), DATE_RANGES)
+def test_date_filter_reads_only_the_years_it_touches_with_the_same_tokens(date_from, date_to):
+    values = random_dates()
+    engine = create_engine("sqlite://")
+    SearchFacetValueRow.__table__.create(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(SearchFacetValueRow),
+            [{"facet": DATE, "value": v, "code": ""} for v in values]
+            + [{"facet": REGION, "value": "2022", "code": "000000"}],
+        )
+        read = list(connection.scalars(date_values_query(date_from, date_to)))
+    engine.dispose()
+    assert len(read) < len(values)
+    assert date_range_tokens(read, date_from, date_to) == date_range_tokens(
+        values, date_from, date_to
+    )
 
 
 @pytest.mark.parametrize("word", ["元宇宙", "区块链", "数字孪生"])

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, Select, or_, select
 
 from policylens.search.facets import (
     DATE,
@@ -86,6 +86,18 @@ def date_range_tokens(
     return tokens
 
 
+def date_values_query(date_from: str | None, date_to: str | None) -> Select[tuple[str]]:
+    """Return the query of the recorded date values in the years a period touches: a year
+    wholly outside it gives no token, so its values need not be read."""
+    row = SearchFacetValueRow
+    query = select(row.value).where(row.facet == DATE)
+    if date_from is not None:
+        query = query.where(row.value >= date_from[:4])
+    if date_to is not None:
+        query = query.where(row.value < f"{int(date_to[:4]) + 1:04d}")
+    return query
+
+
 def region_tokens(connection: Connection, values: tuple[str, ...]) -> list[str]:
     """Return the tokens of the recorded region values a region filter takes in."""
     row = SearchFacetValueRow
@@ -116,7 +128,6 @@ def filter_tokens(connection: Connection, request: SearchRequest) -> FilterToken
         if values:
             groups.append(tuple(facet_token(f, v) for f in facets for v in values))
     if request.date_from or request.date_to:
-        query = select(SearchFacetValueRow.value).where(SearchFacetValueRow.facet == DATE)
-        dates = connection.scalars(query)
+        dates = connection.scalars(date_values_query(request.date_from, request.date_to))
         groups.append(tuple(date_range_tokens(dates, request.date_from, request.date_to)))
     return FilterTokens(tuple(groups), request.document_id)
