@@ -17,7 +17,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    insert,
     select,
     text,
     update,
@@ -145,11 +144,17 @@ def pg_facet_lexemes(tokens: list[str]) -> list[str]:
 def _insert_sqlite(
     session: Session, rows: list[dict[str, Any]], tokens: Tokens, facets: dict[int, list[str]]
 ) -> None:
+    # The rows' ids read back in one query (RETURNING cost a statement per row on SQLite),
+    # and the FTS rows through the driver's executemany.
+    insert_rows(session, SearchItemRow.__table__, rows)
     table = SearchItemRow.__table__
-    statement = insert(table).returning(table.c.id, table.c.item_id, sort_by_parameter_order=True)
-    keys = session.execute(statement, rows).all()
-    fts_rows = [_fts_row(row_id, tokens[item_id], facets[item_id]) for row_id, item_id in keys]
-    # The driver's executemany: SQLAlchemy's handling of named parameters cost more per row.
+    documents = sorted({row["document_id"] for row in rows})
+    query = select(table.c.item_id, table.c.id).where(table.c.document_id.in_(documents))
+    row_ids = {item_id: row_id for item_id, row_id in session.execute(query)}
+    fts_rows = [
+        _fts_row(row_ids[row["item_id"]], tokens[row["item_id"]], facets[row["item_id"]])
+        for row in rows
+    ]
     session.connection().exec_driver_sql(
         f"INSERT INTO {FTS_TABLE}(rowid, title, body, facets) VALUES (?, ?, ?, ?)",
         [(r["rowid"], r["title"], r["body"], r["facets"]) for r in fts_rows],

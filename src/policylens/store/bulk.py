@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -126,12 +126,26 @@ def _item_values(document: Document, item: Item) -> dict[str, Any]:
     }
 
 
-def _inserted_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert rows; return their new ids in the order of the rows."""
-    if not rows:
+def _document_ids(session: Session, batch: Sequence[DocumentRows]) -> list[int]:
+    """Insert the documents' own rows; return their new ids in order."""
+    if not batch:
         return []
+    # A multi-row INSERT … RETURNING, as before: a batch has few documents, and a read-only
+    # or locked database refuses this first write with the message users know.
+    table = DocumentRow.__table__
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return [row_id for (row_id,) in session.execute(statement, rows)]
+    values = [rows.document for rows in batch]
+    return [document_id for (document_id,) in session.execute(statement, values)]
+
+
+def _item_ids(session: Session, item_rows: list[dict[str, Any]], documents: list[int]) -> list[int]:
+    """Insert items; return their new ids in order, found by document and position."""
+    insert_rows(session, ItemRow.__table__, item_rows)
+    query = select(ItemRow.document_id, ItemRow.idx, ItemRow.id).where(
+        ItemRow.document_id.in_(documents)
+    )
+    ids = {(document_id, idx): item_id for document_id, idx, item_id in session.execute(query)}
+    return [ids[row["document_id"], row["idx"]] for row in item_rows]
 
 
 def _stored(document_id: int, item_ids: list[int], rows: DocumentRows) -> StoredDocument:
@@ -157,13 +171,13 @@ def _stored(document_id: int, item_ids: list[int], rows: DocumentRows) -> Stored
 
 def _write(session: Session, batch: Sequence[DocumentRows]) -> list[StoredDocument]:
     """Write the rows of a batch of documents; return them as the index reads them."""
-    document_ids = _inserted_ids(session, DocumentRow.__table__, [r.document for r in batch])
+    document_ids = _document_ids(session, batch)
     item_rows = [
         {"document_id": document_id, **item}
         for rows, document_id in zip(batch, document_ids, strict=True)
         for item in rows.items
     ]
-    all_item_ids = iter(_inserted_ids(session, ItemRow.__table__, item_rows))
+    all_item_ids = iter(_item_ids(session, item_rows, document_ids))
     stored, links, facts = [], [], []
     for rows, document_id in zip(batch, document_ids, strict=True):
         item_ids = [next(all_item_ids) for _ in rows.items]

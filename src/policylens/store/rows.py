@@ -55,6 +55,14 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         session.execute(insert(table), list(rows))
         return
     names = list(rows[0])
+    # Columns left out take their Python-side defaults, as in ``insert(table)``.
+    defaults = [c for c in table.columns if c.name not in rows[0] and c.default is not None]
+    if not all(getattr(c.default, "is_scalar", False) for c in defaults):
+        session.execute(insert(table), list(rows))
+        return
+    if defaults:
+        names += [c.name for c in defaults]
+        rows = [row | {c.name: getattr(c.default, "arg", None) for c in defaults} for row in rows]
     values = row_tuples(table, names, rows, dialect)
     prepare = dialect.identifier_preparer
     target = prepare.format_table(table)
