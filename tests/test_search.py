@@ -15,6 +15,8 @@ from policylens.config import load_settings
 from policylens.errors import SearchError
 from policylens.ingest import Source, load
 from policylens.pipeline import process
+from policylens.search.filters import FilterTokens
+from policylens.search.match import match_query, newest_matches
 from policylens.search.rank import occurrences
 from policylens.search.snippet import make_snippet
 from policylens.search.tokens import query_terms, text_tokens
@@ -171,6 +173,25 @@ def test_search_facet_counts_are_those_of_the_facet_rows(kb):
     }
     counted = {(f, c.value, c.count, c.code) for f, counts in page.facets.items() for c in counts}
     assert counted == expected and len(expected) > 20
+
+
+@pytest.mark.parametrize("words", ["元宇宙", "区块链 元宇宙", "数字人", "NFT", "产业 发展"])
+def test_search_newest_matches_after_a_probe_are_the_newest_matches(kb, words):
+    # PostgreSQL checks the newest rows first, then the older ones one way or another;
+    # small probes here take every path, and each must give the plain query's rows.
+    terms = query_terms(words)
+    store = Store(kb)
+    try:
+        with store.engine.connect() as connection:
+            for title in (False, True):
+                query = match_query(connection.dialect.name, terms, FilterTokens(), title=title)
+                plain = list(connection.scalars(query))
+                assert plain
+                for probe, limit in ((3, 5), (3, 50), (40, 30), (40, 2000), (400, 7)):
+                    rows = newest_matches(connection, query, limit, probe)
+                    assert [row[0] for row in rows] == plain[:limit]
+    finally:
+        store.close()
 
 
 def test_search_filters_by_kind_topic_level_and_date(kb):

@@ -15,7 +15,13 @@ from sqlalchemy import Connection, Engine, bindparam, func, select
 
 from policylens.search.facets import DATE, REGION, TOPIC, unpack_facets
 from policylens.search.filters import FilterTokens, filter_tokens
-from policylens.search.match import COUNT_CAP, facet_counts, match_query, term_count
+from policylens.search.match import (
+    COUNT_CAP,
+    facet_counts,
+    match_query,
+    newest_matches,
+    term_count,
+)
 from policylens.search.model import (
     FacetCount,
     FactSummary,
@@ -130,8 +136,9 @@ def _pool_ids(
     """
     if len(newest) <= size:
         return newest
-    titled = match_query(connection.dialect.name, terms, filters, title=True).limit(size)
-    return list(dict.fromkeys([*connection.scalars(titled), *newest[:size]]))
+    titled = match_query(connection.dialect.name, terms, filters, title=True)
+    titled_ids = [row[0] for row in newest_matches(connection, titled, size)]
+    return list(dict.fromkeys([*titled_ids, *newest[:size]]))
 
 
 def term_weights(connection: Connection, terms: list[QueryTerm]) -> list[float]:
@@ -233,12 +240,16 @@ def run_search(engine: Engine, request: SearchRequest) -> SearchPage:
         request = replace(request, topic=resolve_topics(request.topic, load_topic_words()))
     with engine.connect() as connection:
         filters = filter_tokens(connection, request)
-        matches = match_query(engine.dialect.name, terms, filters)
         # One pass over the index: the newest COUNT_CAP + 1 matches, with their packed facet
         # values, give the total, the facet counts and the pool to rank.
-        rows = connection.execute(
-            matches.add_columns(SearchItemRow.facet_values).limit(COUNT_CAP + 1)
-        ).all()
+        matches = match_query(engine.dialect.name, terms, filters).add_columns(
+            SearchItemRow.facet_values
+        )
+        rows = (
+            newest_matches(connection, matches, COUNT_CAP + 1)
+            if terms  # newest first; filters alone list in document order
+            else list(connection.execute(matches.limit(COUNT_CAP + 1)))
+        )
         exact = len(rows) <= COUNT_CAP
         rows = rows[:COUNT_CAP]
         ids = [row[0] for row in rows]
