@@ -6,12 +6,13 @@ from __future__ import annotations
 import random
 
 import pytest
-from sqlalchemy import create_engine, insert
+from sqlalchemy import create_engine, insert, text
 
 from conftest import CORPUS, corpus_files
 from policylens import api
 from policylens.bench.remix import make_variation, remixed, swappable_places
 from policylens.bench.search import (
+    SEARCHED_TABLES,
     build_kb,
     make_pool,
     mixed_queries,
@@ -215,3 +216,19 @@ def test_bench_kb_puts_title_hits_first_among_many_matches(small_kb, word):
     titled = [i for i in api.items(db=url) if word in i.title]
     assert page.total > 200 and titled  # more matches than are scored: the titled pool counts
     assert word in page.results[0].title
+
+
+def test_bench_kb_on_postgresql_is_analyzed_after_building(pg_url, pool_file):
+    # Searching straight after a bulk load, the planner would have no statistics at all.
+    build = build_kb(pg_url, 300, pool_file)
+    engine = create_engine(pg_url)
+    with engine.connect() as connection:
+        analyzed = connection.execute(
+            text(
+                "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema()"
+                " AND last_analyze IS NOT NULL"
+            )
+        ).scalars()
+        assert set(SEARCHED_TABLES) <= set(analyzed)
+    engine.dispose()
+    assert api.search("元宇宙", pg_url).total > 0 and build.items >= 300
