@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -245,7 +245,7 @@ def _scan_is_cheaper(found: int, probed: int, wanted: int, rows_left: int) -> bo
 
 def newest_matches(
     connection: Connection, query: Select[Any], limit: int, probe: int = PROBE_ROWS
-) -> list[Row[Any]]:
+) -> Sequence[Row[Any]]:
     """Return the first ``limit`` rows of a match query, newest first.
 
     On PostgreSQL the newest ``probe`` rows are checked first: a common word has its
@@ -254,10 +254,10 @@ def newest_matches(
     take a common word for a rare one and check every match.
     """
     if connection.dialect.name != "postgresql":
-        return list(connection.execute(query.limit(limit)))
+        return connection.execute(query.limit(limit)).all()
     top = connection.scalar(select(func.max(SearchItemRow.id))) or 0
     edge = top - probe
-    rows = list(connection.execute(query.where(SearchItemRow.id > edge).limit(limit)))
+    rows = connection.execute(query.where(SearchItemRow.id > edge).limit(limit)).all()
     if len(rows) >= limit or edge <= 0:
         return rows
     rest = query.where(SearchItemRow.id <= edge).limit(limit - len(rows))
@@ -266,7 +266,7 @@ def newest_matches(
     if _scan_is_cheaper(len(rows), probe, limit - len(rows), edge):
         settings |= {"enable_bitmapscan": "off", "enable_seqscan": "off"}
     with planner_settings(connection, **settings):
-        return rows + list(connection.execute(rest))
+        return [*rows, *connection.execute(rest).all()]
 
 
 # -- counting --------------------------------------------------------------------------------

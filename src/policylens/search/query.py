@@ -99,7 +99,7 @@ def _candidates(
         .join(SearchItemRow, SearchItemRow.item_id == ItemRow.id)
         .where(ItemRow.id.in_(IDS))
     )
-    rows = {row[0]: row for row in connection.execute(query, {"ids": item_ids})}
+    rows = {row[0]: row for row in connection.execute(query, {"ids": item_ids}).all()}
     candidates, places = [], {}
     for i in item_ids:
         if i not in rows:
@@ -248,7 +248,7 @@ def run_search(engine: Engine, request: SearchRequest) -> SearchPage:
         rows = (
             newest_matches(connection, matches, COUNT_CAP + 1)
             if terms  # newest first; filters alone list in document order
-            else list(connection.execute(matches.limit(COUNT_CAP + 1)))
+            else connection.execute(matches.limit(COUNT_CAP + 1)).all()
         )
         exact = len(rows) <= COUNT_CAP
         rows = rows[:COUNT_CAP]
