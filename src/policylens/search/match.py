@@ -255,17 +255,18 @@ def newest_matches(
     """
     if connection.dialect.name != "postgresql":
         return connection.execute(query.limit(limit)).all()
+    # By the primary key, newest first; a scan's estimate is large enough for JIT compiling,
+    # which costs more than the scan.
+    scan = {"jit": "off", "enable_bitmapscan": "off", "enable_seqscan": "off"}
     top = connection.scalar(select(func.max(SearchItemRow.id))) or 0
     edge = top - probe
-    rows = connection.execute(query.where(SearchItemRow.id > edge).limit(limit)).all()
+    with planner_settings(connection, **scan):  # else the GIN index, for every match
+        rows = connection.execute(query.where(SearchItemRow.id > edge).limit(limit)).all()
     if len(rows) >= limit or edge <= 0:
         return rows
     rest = query.where(SearchItemRow.id <= edge).limit(limit - len(rows))
-    # A scan's estimate is large enough for JIT compiling, which costs more than the scan.
-    settings = {"jit": "off"}
-    if _scan_is_cheaper(len(rows), probe, limit - len(rows), edge):
-        settings |= {"enable_bitmapscan": "off", "enable_seqscan": "off"}
-    with planner_settings(connection, **settings):
+    dense = _scan_is_cheaper(len(rows), probe, limit - len(rows), edge)
+    with planner_settings(connection, **(scan if dense else {"jit": "off"})):
         return [*rows, *connection.execute(rest).all()]
 
 
