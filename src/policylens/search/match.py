@@ -48,7 +48,7 @@ from policylens.store.schema import ItemRow
 from policylens.store.search_tables import FTS_TABLE, SearchItemRow
 
 COUNT_CAP = 1_000  # matches counted, and whose facets are read (the newest)
-PROBE_ROWS = 1_000  # PostgreSQL: the newest rows checked one by one before going on
+PROBE_ROWS = 300  # PostgreSQL: the newest rows checked one by one: how dense are matches?
 # PostgreSQL: checking an index hit costs this many rows checked in id order (measured at
 # 100 k items: ~19 µs a hit, its heap page and tsvector read out of order, ~7 µs a row).
 RECHECK_COST = 2.5
@@ -248,10 +248,10 @@ def newest_matches(
 ) -> Sequence[Row[Any]]:
     """Return the first ``limit`` rows of a match query, newest first.
 
-    On PostgreSQL the newest ``probe`` rows are checked first: a common word has its
-    matches there, found in one short index scan. Beyond, the older rows are checked newest
-    first while matches are dense, else found through the GIN index; the planner alone would
-    take a common word for a rare one and check every match.
+    On PostgreSQL the newest ``probe`` rows are checked first, in one short index scan (a
+    title hit of a common word is often there). Beyond, the older rows are checked newest
+    first while matches were dense there, else found through the GIN index; the planner
+    alone would take a common word for a rare one and check every match.
     """
     if connection.dialect.name != "postgresql":
         return connection.execute(query.limit(limit)).all()
