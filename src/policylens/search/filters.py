@@ -93,8 +93,8 @@ def date_values_query(date_from: str | None, date_to: str | None) -> Select[tupl
     query = select(row.value).where(row.facet == DATE)
     if date_from is not None:
         query = query.where(row.value >= date_from[:4])
-    if date_to is not None:
-        query = query.where(row.value < f"{int(date_to[:4]) + 1:04d}")
+    if date_to is not None:  # every value of a year sorts at or before "YYYY-99"
+        query = query.where(row.value <= f"{date_to[:4]}-99")
     return query
 
 
