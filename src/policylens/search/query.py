@@ -65,8 +65,8 @@ CANDIDATE_COLUMNS = (
 
 
 @dataclass(frozen=True, slots=True)
-class Place:
-    """Where a candidate is shown from: its index and section, its document, its facets."""
+class Display:
+    """What a candidate's result shows besides its text: index, section, document, facets."""
 
     index: int
     section: str | None
@@ -88,7 +88,7 @@ def _context(kind: str, path: list[str] | None, document_title: str | None) -> s
 
 def _candidates(
     connection: Connection, item_ids: list[int]
-) -> tuple[list[Candidate], dict[int, Place]]:
+) -> tuple[list[Candidate], dict[int, Display]]:
     """Return these items as ranking candidates, in the order given, and where each is shown
     from (one query)."""
     if not item_ids:
@@ -100,7 +100,7 @@ def _candidates(
         .where(ItemRow.id.in_(IDS))
     )
     rows = {row[0]: row for row in connection.execute(query, {"ids": item_ids}).all()}
-    candidates, places = [], {}
+    candidates, displays = [], {}
     for i in item_ids:
         if i not in rows:
             continue
@@ -118,8 +118,8 @@ def _candidates(
             )
         )
         index, section, source, packed = shown
-        places[i] = Place(index, section, source, document_title, packed)
-    return candidates, places
+        displays[i] = Display(index, section, source, document_title, packed)
+    return candidates, displays
 
 
 def _pool_ids(
@@ -192,7 +192,7 @@ def _page_facts(connection: Connection, ids: list[int], documents: list[int]) ->
 def _hits(
     connection: Connection,
     scored: list[tuple[float, Candidate]],
-    places: dict[int, Place],
+    displays: dict[int, Display],
     terms: list[QueryTerm],
 ) -> list[SearchHit]:
     """Return the page's results with documents, snippets, facets and matched facts."""
@@ -201,8 +201,8 @@ def _hits(
     )
     hits = []
     for score, c in scored:
-        place = places[c.item_id]
-        shown = _shown_values(place.facet_values)
+        display = displays[c.item_id]
+        shown = _shown_values(display.facet_values)
         snippet = make_snippet(c.text, terms)
         own = facts.get(c.item_id, [])
         counts: dict[str, int] = {}
@@ -211,13 +211,13 @@ def _hits(
         hits.append(
             SearchHit(
                 document_id=c.document_id,
-                document=place.source,
-                document_title=place.document_title,
+                document=display.source,
+                document_title=display.document_title,
                 item_id=c.item_id,
-                index=place.index,
+                index=display.index,
                 title=c.title,
                 kind=c.kind,
-                section=place.section,
+                section=display.section,
                 snippet=snippet.text,
                 highlights=list(snippet.highlights),
                 snippet_html=snippet.html(),
@@ -266,14 +266,15 @@ def run_search(engine: Engine, request: SearchRequest) -> SearchPage:
             return page
         if not terms:  # filters only: document order
             window = ids[request.offset : request.offset + request.limit]
-            candidates, places = _candidates(connection, window)
+            candidates, displays = _candidates(connection, window)
             scored = [(0.0, c) for c in candidates]
         else:
             size = max(POOL, request.offset + request.limit)
-            pool, places = _candidates(connection, _pool_ids(connection, terms, filters, ids, size))
+            pool_ids = _pool_ids(connection, terms, filters, ids, size)
+            pool, displays = _candidates(connection, pool_ids)
             ranked = rank(pool, terms, term_weights(connection, terms))
             scored = ranked[request.offset : request.offset + request.limit]
-        return replace(page, results=_hits(connection, scored, places, terms))
+        return replace(page, results=_hits(connection, scored, displays, terms))
 
 
 def index_status(engine: Engine) -> tuple[int, int]:
