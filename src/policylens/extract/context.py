@@ -28,7 +28,6 @@ class DocContext:
     ingest_year: int
     document_place: Place | None = None
     _item_places: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
-    _item_place_starts: dict[int, list[int]] = field(default_factory=dict)
     _item_quantities: dict[int, list[Quantity]] = field(default_factory=dict)
     _item_dates: dict[int, list[dates.DateHit]] = field(default_factory=dict)
 
@@ -129,13 +128,13 @@ class DocContext:
                 context.update(d.code for d in self.gazetteer.chain(code))
                 found.append((mention.start, mention.end, code))
             self._item_places[item.index] = found
-            self._item_place_starts[item.index] = [start for start, _, _ in found]
         return self._item_places[item.index]
 
     def _last_place(self, item: Item, floor: int, position: int) -> Place | None:
         """Return the last place named at or after ``floor`` and before ``position``."""
         places = self.places(item)
-        last = bisect.bisect_left(self._item_place_starts[item.index], position) - 1
+        # Places come in text order: the last one starting before ``position`` by bisection.
+        last = bisect.bisect_left(places, position, key=_start) - 1
         if last < 0 or places[last][0] < floor:
             return None
         return self.gazetteer.place(places[last][2])
@@ -153,6 +152,10 @@ class DocContext:
         """Return the last place named before ``position`` (in its sentence, if asked)."""
         floor = sentence_start(item.text, position) if same_sentence else 0
         return self._last_place(item, floor, position)
+
+
+def _start(place: tuple[int, int, str]) -> int:
+    return place[0]
 
 
 def paragraph_start(text: str, position: int) -> int:
