@@ -50,3 +50,38 @@ def test_parallel_reingest_skips_known_bytes_without_processing(single, tmp_path
     again = api.ingest(INPUTS, db=db, workers=2)
     assert again.count("duplicate") == len(single[0]) and again.count("stored") == 0
     assert snapshot(db) == single
+
+
+def _sources():
+    from policylens.ingest import Source
+
+    paths = sorted(CORPUS.iterdir()) + sorted((GOLD / "unseen" / "docs").iterdir())
+    return [Source(str(p)) for p in paths if p.is_file()]
+
+
+def test_processed_documents_survive_the_trip_between_processes():
+    """Workers send Documents back pickled: every item, fact, span and quote comes back equal."""
+    import pickle
+
+    from policylens.config import load_settings
+    from policylens.model import Document
+    from policylens.parallel import outcomes
+
+    documents = list(outcomes(_sources(), load_settings(env={})))
+    assert all(isinstance(d, Document) for d in documents)
+    assert sum(len(d.facts) for d in documents) > 100
+    back = pickle.loads(pickle.dumps(documents, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == documents
+    assert [type(f) for d in back for f in d.facts] == [type(f) for d in documents for f in d.facts]
+
+
+def test_a_worker_pool_kept_across_runs_gives_each_run_the_same_outcomes():
+    from policylens.config import load_settings
+    from policylens.parallel import WorkerPool, outcomes
+
+    settings = load_settings(env={})
+    sources = _sources()
+    single = [d.facts for d in outcomes(sources, settings)]
+    with WorkerPool(2) as pool:
+        runs = [[d.facts for d in outcomes(sources, settings, pool=pool)] for _ in range(2)]
+    assert runs == [single, single]

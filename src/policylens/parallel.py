@@ -21,7 +21,7 @@ from policylens.model import Document
 from policylens.pipeline import process
 from policylens.resources import Resources, load_resources
 
-__all__ = ["Known", "Outcome", "outcomes", "process_source"]
+__all__ = ["Known", "Outcome", "WorkerPool", "outcomes", "process_source"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +71,56 @@ def batches(sources: list[Source], size: int) -> list[list[Source]]:
     return [sources[i : i + size] for i in range(0, len(sources), size)]
 
 
+class WorkerPool:
+    """Local worker processes, started once and kept for as many runs as the caller makes.
+
+    A forked worker's first documents are slower (its pages are copied from this process as
+    it touches them, its caches are cold), so a pool kept across runs pays that once.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        # Forked workers share this process's memory copy-on-write, and a collection in a
+        # worker touches every object it inherited, copying the parent's heap page by page (a
+        # large parent made two workers slower than one). Frozen objects are out of the
+        # collector's reach until the pool is closed.
+        gc.freeze()
+        self._executor = ProcessPoolExecutor(max_workers=workers)
+
+    def map(
+        self,
+        sources: list[Source],
+        settings: Settings,
+        ingested_at: datetime,
+        known: frozenset[str],
+    ) -> Iterator[Outcome]:
+        """Yield each source's outcome, in input order."""
+        size = max(1, min(16, len(sources) // (self.workers * 4) or 1))
+        futures = [
+            self._executor.submit(_process_batch, batch, settings, ingested_at, known)
+            for batch in batches(sources, size)
+        ]
+        try:
+            for future in futures:
+                yield from future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        try:
+            self._executor.shutdown(cancel_futures=True)
+        finally:
+            gc.unfreeze()
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
 def map_local(
     sources: list[Source],
     settings: Settings,
@@ -83,22 +133,8 @@ def map_local(
         for source in sources:
             yield process_source(source, settings, ingested_at, known)
         return
-    size = max(1, min(16, len(sources) // (workers * 4) or 1))
-    # Forked workers share this process's memory copy-on-write, and a collection in a worker
-    # touches every object it inherited, copying the parent's heap page by page (a large
-    # parent made two workers slower than one). Frozen objects are out of the collector's
-    # reach until the pool is done.
-    gc.freeze()
-    try:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [
-                pool.submit(_process_batch, batch, settings, ingested_at, known)
-                for batch in batches(sources, size)
-            ]
-            for future in futures:
-                yield from future.result()
-    finally:
-        gc.unfreeze()
+    with WorkerPool(workers) as pool:
+        yield from pool.map(sources, settings, ingested_at, known)
 
 
 def map_dask(
@@ -150,10 +186,14 @@ def outcomes(
     known: frozenset[str] = frozenset(),
     workers: int = 1,
     dask: str | None = None,
+    pool: WorkerPool | None = None,
 ) -> Iterator[Outcome]:
-    """Yield the outcome of every source, in order, by the chosen way of running."""
+    """Yield the outcome of every source, in order, by the chosen way of running (``pool``:
+    processes already started, used instead of ``workers`` new ones)."""
     listed = list(sources)
     now = datetime.now()
     if dask:
         return map_dask(listed, settings, dask, now, known)
+    if pool is not None:
+        return pool.map(listed, settings, now, known)
     return map_local(listed, settings, workers, now, known)
