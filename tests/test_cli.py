@@ -132,3 +132,26 @@ def test_cli_eval_prints_scores_and_json(tmp_path):
     assert "precision" in run("eval", str(GOLD / "seeds"))
     result = CliRunner().invoke(app, ["eval", str(tmp_path)])
     assert result.exit_code == 2 and "docs/ and gold/" in result.stderr
+
+
+def test_cli_bench_reports_every_compared_figure_as_json():
+    """A small run of the benchmark: the keys runs are compared on, consistent with each other."""
+    report = json.loads(run("bench", "--docs", "12", "--search-sizes", "", "--json"))
+    assert report["documents"] == 12 and report["cores"] >= 1
+    for key in ("floor_mbps", "jieba_mbps", "pipeline_mbps", "peak_rss_mb", "workers_speedup"):
+        assert report[key] > 0, key
+    stages = report["stage_mbps"]
+    assert {"ingest", "normalize", "segment", "extract", "store", "link"} <= set(stages)
+    # The ratios are the figures they name, divided; the pipeline is slower than each stage.
+    assert report["pipeline_ratio"] == pytest.approx(
+        report["pipeline_mbps"] / report["floor_mbps"], rel=1e-2
+    )
+    assert report["jieba_ratio"] == pytest.approx(
+        report["pipeline_mbps"] / report["jieba_mbps"], rel=1e-2
+    )
+    assert 0 < report["store_ratio"] < report["pipeline_ratio"]
+    assert report["pipeline_mbps"] < min(stages[s] for s in ("normalize", "segment", "extract"))
+    assert report["sqlite_docs_per_s"] > 0
+    assert report["workers_speedup"] == pytest.approx(
+        report["workers_1_s"] / report["workers_2_s"], rel=1e-2
+    )
