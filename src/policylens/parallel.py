@@ -83,7 +83,8 @@ class WorkerPool:
         # Forked workers share this process's memory copy-on-write, and a collection in a
         # worker touches every object it inherited, copying the parent's heap page by page (a
         # large parent made two workers slower than one). Frozen objects are out of the
-        # collector's reach until the pool is closed.
+        # collector's reach until the pool is closed (a caller's freeze is left to the caller).
+        self._unfreeze = gc.get_freeze_count() == 0
         gc.freeze()
         self._executor = ProcessPoolExecutor(max_workers=workers)
 
@@ -112,7 +113,8 @@ class WorkerPool:
         try:
             self._executor.shutdown(cancel_futures=True)
         finally:
-            gc.unfreeze()
+            if self._unfreeze:
+                gc.unfreeze()
 
     def __enter__(self) -> WorkerPool:
         return self
