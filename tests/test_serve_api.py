@@ -538,3 +538,10 @@ def test_serve_command_runs_uvicorn_on_loopback(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.mark.parametrize("ref", ["¹", "²³", "①", "٣"])
+def test_serve_document_ref_of_unicode_digits_is_not_found_not_an_error(client, ref):
+    """Found by the schema fuzzer: "¹" is a digit to str.isdigit() but not a number to int()."""
+    missing = client.get(f"/api/documents/{ref}")
+    assert missing.status_code == 404 and "no document" in missing.json()["error"]

@@ -43,7 +43,7 @@ class Residue:
 
 def _number(text: str) -> int | None:
     digits = text.translate(_SUPERSCRIPT_TABLE)
-    return int(digits) if digits.isdigit() else None
+    return int(digits) if digits.isdecimal() else None  # isdigit() takes "①", int() does not
 
 
 def parse_footnote_line(line: str) -> tuple[int | None, str] | None:

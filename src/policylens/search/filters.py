@@ -102,7 +102,9 @@ def region_tokens(connection: Connection, values: tuple[str, ...]) -> list[str]:
     """Return the tokens of the recorded region values a region filter takes in."""
     row = SearchFacetValueRow
     tests = [
-        row.code == value if value.isdigit() else row.value.contains(value, autoescape=True)
+        row.code == value
+        if value.isascii() and value.isdigit()
+        else row.value.contains(value, autoescape=True)
         for value in values
     ]
     query = select(row.value, row.code, row.parent).where(row.facet == REGION, or_(*tests))

@@ -270,7 +270,8 @@ class Store:
         """Return the id of the document named by an id or a unique part of its source."""
         with Session(self.engine) as session:
             # "3" is an id; "003" (leading zero) is part of a file name such as 003_….txt.
-            is_id = ref.isdigit() and not ref.startswith("0")
+            # ASCII only: "¹" and "①" are digits to isdigit() but not numbers to int().
+            is_id = ref.isascii() and ref.isdigit() and not ref.startswith("0")
             if is_id and session.get(DocumentRow, int(ref)) is not None:
                 return int(ref)
             matches = session.execute(
