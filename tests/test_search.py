@@ -15,6 +15,7 @@ from policylens.config import load_settings
 from policylens.errors import SearchError
 from policylens.ingest import Source, load
 from policylens.pipeline import process
+from policylens.search import match
 from policylens.search.filters import FilterTokens
 from policylens.search.match import match_query, newest_matches
 from policylens.search.rank import occurrences
@@ -175,21 +176,80 @@ def test_search_facet_counts_are_those_of_the_facet_rows(kb):
     assert counted == expected and len(expected) > 20
 
 
-@pytest.mark.parametrize("words", ["元宇宙", "区块链 元宇宙", "数字人", "NFT", "产业 发展"])
-def test_search_newest_matches_after_a_probe_are_the_newest_matches(kb, words):
-    # PostgreSQL checks the newest rows first, then the older ones one way or another;
-    # small probes here take every path, and each must give the plain query's rows.
+@pytest.mark.parametrize(
+    "words",
+    ["元宇宙", "区块链 元宇宙", "数字人", "NFT", "产业 发展", "数字经济发展 2025", "产业数字"],
+)
+@pytest.mark.parametrize("min_take", [match.COARSE_MIN_TAKE, 1])
+def test_search_newest_matches_after_a_probe_are_the_newest_matches(
+    kb, words, min_take, monkeypatch
+):
+    # PostgreSQL checks the newest rows first, then the older ones one way or another (a
+    # phrase: its index candidates, window after window); small probes and windows here take
+    # every path, and each must give the plain query's rows.
+    monkeypatch.setattr(match, "COARSE_MIN_TAKE", min_take)
+    if min_take == 1:
+        monkeypatch.setattr(match, "COARSE_SLACK", 1.0)  # windows of exactly what is wanted
     terms = query_terms(words)
     store = Store(kb)
     try:
         with store.engine.connect() as connection:
+            dialect = connection.dialect.name
             for title in (False, True):
-                query = match_query(connection.dialect.name, terms, FilterTokens(), title=title)
+                query = match_query(dialect, terms, FilterTokens(), title=title)
+                coarse = match.coarse_match(dialect, terms, FilterTokens(), title=title)
                 plain = list(connection.scalars(query))
-                assert plain
-                for probe, limit in ((3, 5), (3, 50), (40, 30), (40, 2000), (400, 7)):
-                    rows = newest_matches(connection, query, limit, probe)
+                assert plain or title  # 产业数字 is in no title
+                for probe, limit in ((3, 5), (3, 50), (40, 30), (40, 2000), (400, 7), (1, 1)):
+                    rows = newest_matches(connection, query, limit, probe, coarse=coarse)
                     assert [row[0] for row in rows] == plain[:limit]
+    finally:
+        store.close()
+
+
+def test_search_coarse_match_holds_every_match_and_is_none_without_a_phrase(kb):
+    """The index candidates of a phrase query are a superset of its matches."""
+    store = Store(kb)
+    try:
+        with store.engine.connect() as connection:
+            dialect = connection.dialect.name
+            for words in ("元宇宙", "数字经济发展", "区块链 元宇宙", "NFT 数字藏品"):
+                terms = query_terms(words)
+                coarse = match.coarse_match(dialect, terms, FilterTokens())
+                if dialect == "sqlite":
+                    assert coarse is None
+                    continue
+                assert coarse is not None
+                matches = set(connection.scalars(match_query(dialect, terms, FilterTokens())))
+                candidates = select(SearchItemRow.item_id).where(coarse)
+                assert matches and matches <= set(connection.scalars(candidates))
+            assert match.coarse_match(dialect, query_terms("NFT 产业"), FilterTokens()) is None
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("words", ["产业数字", "产业创新", "产业应用", "企业发展"])
+def test_search_checked_candidates_window_by_window_are_the_newest_matches(kb, words, monkeypatch):
+    """Candidates that are not matches (产业 and 创新 apart) make windows come up short:
+    the next window starts below the last, and nothing is checked twice or skipped."""
+    if not kb.startswith("postgresql"):  # FTS5 answers phrases itself: no candidates
+        assert match.coarse_match("sqlite", query_terms(words), FilterTokens()) is None
+        return
+    monkeypatch.setattr(match, "COARSE_MIN_TAKE", 1)
+    monkeypatch.setattr(match, "COARSE_SLACK", 1.0)
+    terms = query_terms(words)
+    store = Store(kb)
+    try:
+        with store.engine.connect() as connection:
+            query = match_query("postgresql", terms, FilterTokens())
+            coarse = match.coarse_match("postgresql", terms, FilterTokens())
+            plain = list(connection.scalars(query))
+            top = connection.scalar(select(func.max(SearchItemRow.id)))
+            candidates = connection.scalar(select(func.count()).where(coarse))
+            assert plain and candidates > len(plain)
+            for wanted in range(1, len(plain) + 3):
+                rows = match._checked_candidates(connection, query, coarse, wanted, top)
+                assert [row[0] for row in rows] == plain[:wanted]
     finally:
         store.close()
 

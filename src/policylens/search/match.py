@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Row,
     Select,
     and_,
+    any_,
     cast,
     column,
     exists,
@@ -37,7 +39,7 @@ from sqlalchemy import (
     table,
     text,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 
 from policylens.search.facets import PACK_FIELD, SHOWN_FACETS, count_packed
 from policylens.search.filters import FilterTokens
@@ -52,6 +54,14 @@ PROBE_ROWS = 300  # PostgreSQL: the newest rows checked one by one: how dense ar
 # PostgreSQL: checking an index hit costs this many rows checked in id order (measured at
 # 100 k items: ~19 µs a hit, its heap page and tsvector read out of order, ~7 µs a row).
 RECHECK_COST = 2.5
+# PostgreSQL, a phrase query: an index hit of its tokens ANDed (no tsvector read, the index
+# answers that exactly) costs this many rows checked in id order (~4 µs a hit at 100 k).
+COARSE_HIT_COST = 0.6
+COARSE_SLACK = 1.25  # candidates taken per match wanted (nearly every hit is a phrase match)
+COARSE_MIN_TAKE = 64  # candidates taken at least (a round trip costs more than 64 checks)
+# PostgreSQL planner settings: rows checked newest first by primary key, or found by GIN.
+SCAN = {"jit": "off", "enable_bitmapscan": "off", "enable_seqscan": "off"}
+INDEXED = {"jit": "off", "enable_indexscan": "off", "enable_seqscan": "off"}
 
 _FTS = table(FTS_TABLE, column("rowid", Integer))
 
@@ -181,6 +191,30 @@ def _postgres_match(
     return query.order_by(SearchItemRow.id)
 
 
+def coarse_match(
+    dialect: str, terms: list[QueryTerm], filters: FilterTokens, title: bool = False
+) -> ColumnElement[bool] | None:
+    """Return a test every match of ``match_query`` passes that the GIN index answers alone:
+    its words' tokens ANDed, without positions. PostgreSQL, for queries with a phrase only
+    (else the match query is answered by the index already); None otherwise.
+
+    A phrase is checked on each row's tsvector (read from TOAST storage), a token only in
+    the index: the newest of these candidates are found cheaply, and only they are checked.
+    """
+    phrases = any(term.phrase and len(term.tokens) > 1 for term in terms)
+    if dialect == "sqlite" or not phrases or filters.impossible():
+        return None
+    facets = tsquery_filters(filters)
+    tokens = tsquery_expression(terms) + (f" & ({facets})" if facets else "")
+    clauses = [SearchItemRow.terms.op("@@")(_tsquery(tokens))]
+    if title:
+        any_term = _tsquery(tsquery_expression(terms, any_term=True))
+        clauses.append(SearchItemRow.title_terms.op("@@")(any_term))
+    if filters.document_id is not None:
+        clauses.append(SearchItemRow.document_id == filters.document_id)
+    return and_(*clauses)
+
+
 def match_query(
     dialect: str, terms: list[QueryTerm], filters: FilterTokens, title: bool = False
 ) -> Select[Any]:
@@ -233,41 +267,89 @@ def term_count(connection: Connection, term: QueryTerm, cap: int) -> int:
         return int(connection.scalar(select(func.count()).select_from(inner.subquery())) or 0)
 
 
-def _scan_is_cheaper(found: int, probed: int, wanted: int, rows_left: int) -> bool:
+def _scan_is_cheaper(
+    found: int, probed: int, wanted: int, rows_left: int, coarse: bool = False
+) -> bool:
     """Return whether the next ``wanted`` matches are cheaper to find by checking older rows
-    newest first than by the GIN index, given ``found`` in the newest ``probed`` rows."""
+    newest first than by the GIN index, given ``found`` in the newest ``probed`` rows
+    (``coarse``: the index gives candidates, of which only the newest are checked)."""
     if not found:
         return False
     scanned = wanted * probed / found  # rows checked until enough are found
-    rechecked = found / probed * rows_left  # index hits, each checked too
-    return scanned < RECHECK_COST * rechecked
+    hits = found / probed * rows_left  # index hits
+    if coarse:
+        return scanned < COARSE_HIT_COST * hits + RECHECK_COST * wanted * COARSE_SLACK
+    return scanned < RECHECK_COST * hits
 
 
 def newest_matches(
-    connection: Connection, query: Select[Any], limit: int, probe: int = PROBE_ROWS
+    connection: Connection,
+    query: Select[Any],
+    limit: int,
+    probe: int = PROBE_ROWS,
+    coarse: ColumnElement[bool] | None = None,
 ) -> Sequence[Row[Any]]:
     """Return the first ``limit`` rows of a match query, newest first.
 
     On PostgreSQL the newest ``probe`` rows are checked first, in one short index scan (a
     title hit of a common word is often there). Beyond, the older rows are checked newest
-    first while matches were dense there, else found through the GIN index; the planner
-    alone would take a common word for a rare one and check every match.
+    first while matches were dense there, else found through the GIN index (``coarse``: the
+    newest index candidates, then only they are checked); the planner alone would take a
+    common word for a rare one and check every match.
     """
     if connection.dialect.name != "postgresql":
         return connection.execute(query.limit(limit)).all()
     # By the primary key, newest first; a scan's estimate is large enough for JIT compiling,
     # which costs more than the scan.
-    scan = {"jit": "off", "enable_bitmapscan": "off", "enable_seqscan": "off"}
     top = connection.scalar(select(func.max(SearchItemRow.id))) or 0
     edge = top - probe
-    with planner_settings(connection, **scan):  # else the GIN index, for every match
+    with planner_settings(connection, **SCAN):  # else the GIN index, for every match
         rows = connection.execute(query.where(SearchItemRow.id > edge).limit(limit)).all()
     if len(rows) >= limit or edge <= 0:
         return rows
-    rest = query.where(SearchItemRow.id <= edge).limit(limit - len(rows))
-    dense = _scan_is_cheaper(len(rows), probe, limit - len(rows), edge)
-    with planner_settings(connection, **(scan if dense else {"jit": "off"})):
-        return [*rows, *connection.execute(rest).all()]
+    wanted = limit - len(rows)
+    if _scan_is_cheaper(len(rows), probe, wanted, edge, coarse is not None):
+        with planner_settings(connection, **SCAN):
+            return [*rows, *connection.execute(_older(query, edge).limit(wanted)).all()]
+    if coarse is not None:
+        return [*rows, *_checked_candidates(connection, query, coarse, wanted, edge)]
+    # The GIN index, then the hits sorted: left to itself, the planner takes a rare word for
+    # a common one and scans the primary key, checking tens of thousands of rows.
+    with planner_settings(connection, **INDEXED):
+        return [*rows, *connection.execute(_older(query, edge).limit(wanted)).all()]
+
+
+def _older(query: Select[Any], edge: int) -> Select[Any]:
+    return query.where(SearchItemRow.id <= edge)
+
+
+def _checked_candidates(
+    connection: Connection,
+    query: Select[Any],
+    coarse: ColumnElement[bool],
+    wanted: int,
+    edge: int,
+) -> list[Row[Any]]:
+    """Return the newest ``wanted`` rows of ``query`` at or below id ``edge``: the newest
+    candidates ``coarse`` finds in the index are checked by ``query``, window after window,
+    each twice as large, until enough match or no candidates are left."""
+    rows: list[Row[Any]] = []
+    take = max(math.ceil(wanted * COARSE_SLACK), COARSE_MIN_TAKE)
+    while len(rows) < wanted:
+        candidates = select(SearchItemRow.id).where(coarse, SearchItemRow.id <= edge)
+        newest = candidates.order_by(SearchItemRow.id.desc()).limit(take)
+        with planner_settings(connection, **INDEXED):
+            ids = connection.scalars(newest).all()
+        if not ids:
+            break
+        # The candidates by primary key, each checked: not the GIN index again.
+        checked = query.where(SearchItemRow.id == any_(cast(literal(ids), ARRAY(Integer))))
+        with planner_settings(connection, jit="off", enable_bitmapscan="off"):
+            rows.extend(connection.execute(checked.limit(wanted - len(rows))).all())
+        if len(ids) < take:
+            break
+        edge, take = ids[-1] - 1, take * 2
+    return rows
 
 
 # -- counting --------------------------------------------------------------------------------

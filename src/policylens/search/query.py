@@ -17,6 +17,7 @@ from policylens.search.facets import DATE, REGION, TOPIC, unpack_facets
 from policylens.search.filters import FilterTokens, filter_tokens
 from policylens.search.match import (
     COUNT_CAP,
+    coarse_match,
     facet_counts,
     match_query,
     newest_matches,
@@ -136,8 +137,10 @@ def _pool_ids(
     """
     if len(newest) <= size:
         return newest
-    titled = match_query(connection.dialect.name, terms, filters, title=True)
-    titled_ids = [row[0] for row in newest_matches(connection, titled, size)]
+    dialect = connection.dialect.name
+    titled = match_query(dialect, terms, filters, title=True)
+    coarse = coarse_match(dialect, terms, filters, title=True)
+    titled_ids = [row[0] for row in newest_matches(connection, titled, size, coarse=coarse)]
     return list(dict.fromkeys([*titled_ids, *newest[:size]]))
 
 
@@ -245,8 +248,9 @@ def run_search(engine: Engine, request: SearchRequest) -> SearchPage:
         matches = match_query(engine.dialect.name, terms, filters).add_columns(
             SearchItemRow.facet_values
         )
+        coarse = coarse_match(engine.dialect.name, terms, filters)
         rows = (
-            newest_matches(connection, matches, COUNT_CAP + 1)
+            newest_matches(connection, matches, COUNT_CAP + 1, coarse=coarse)
             if terms  # newest first; filters alone list in document order
             else connection.execute(matches.limit(COUNT_CAP + 1)).all()
         )
