@@ -197,3 +197,25 @@ def test_prefilters_never_skip_a_text_their_pattern_matches(text):
     residue_line = residue.RESIDUE_LINE.match(text) is not None
     for pattern in (residue.LONE_NUMBER, residue.PAGE_MARK, residue.JUNK_LINE):
         assert residue_line or not pattern.match(text)
+
+
+LITERAL_PAIRS = (
+    ("著力", "着力"),
+    ("朝著", "朝着"),
+    ("围绕著", "围绕着"),
+    ("著", "着"),
+    ("ab", "X"),
+)
+
+
+@pytest.mark.parametrize(
+    "pairs", [LITERAL_PAIRS, LITERAL_PAIRS[:3], (("围绕著", "围绕着"), ("绕著力", "Y"))]
+)
+@given(text=st.text(alphabet=st.sampled_from(list("著力朝围绕元ab \n")), max_size=40))
+def test_literal_replacement_equals_one_longest_first_alternation(pairs, text):
+    """Only the literals a text holds make the pattern; the result is the full pattern's."""
+    keys = sorted((left for left, _ in pairs), key=len, reverse=True)
+    table = dict(pairs)
+    expected = re.sub("|".join(map(re.escape, keys)), lambda m: table[m.group(0)], text)
+    replaced = script.replace_literals(TrackedText.from_raw(text), pairs)
+    assert replaced.text == expected and len(replaced.origins) == len(replaced.text)
