@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import math
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, TypeVar
@@ -24,13 +24,11 @@ def pickled_by_fields(cls: _Class) -> _Class:
     rebuilt through ``__init__`` (so a Span's check still runs).
     """
     names = tuple(f.name for f in fields(cls))
-    values: Callable[[Any], Any] = operator.attrgetter(*names)
-    if len(names) == 1:
-        one = values
-        values = lambda obj: (one(obj),)  # noqa: E731 - attrgetter of one name gives a bare value
+    values = operator.attrgetter(*names)
+    single = len(names) == 1  # attrgetter of one name gives the bare value, not a tuple
 
     def __reduce__(self: Any) -> tuple[type, tuple[Any, ...]]:
-        return cls, values(self)
+        return cls, (values(self),) if single else values(self)
 
     cls.__reduce__ = __reduce__  # type: ignore[assignment]
     return cls
