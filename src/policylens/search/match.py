@@ -59,7 +59,8 @@ RECHECK_COST = 2.5
 COARSE_HIT_COST = 0.6
 COARSE_SLACK = 1.25  # candidates taken per match wanted (nearly every hit is a phrase match)
 COARSE_MIN_TAKE = 64  # candidates taken at least (a round trip costs more than 64 checks)
-# PostgreSQL planner settings: rows checked newest first by primary key, or found by GIN.
+# PostgreSQL planner settings: rows checked by primary key (newest first), or found by GIN.
+# JIT is off for both: a scan's estimate is large enough for compiling, which costs more.
 SCAN = {"jit": "off", "enable_bitmapscan": "off", "enable_seqscan": "off"}
 INDEXED = {"jit": "off", "enable_indexscan": "off", "enable_seqscan": "off"}
 
@@ -263,7 +264,7 @@ def term_count(connection: Connection, term: QueryTerm, cap: int) -> int:
     inner = select(literal(1)).where(SearchItemRow.terms.op("@@")(tsquery)).limit(cap)
     # From the GIN index: tokens without positions need no row read beyond the heap's,
     # where checking rows one by one reads (and decompresses) each one's tsvector.
-    with planner_settings(connection, enable_seqscan="off", enable_indexscan="off"):
+    with planner_settings(connection, **INDEXED):
         return int(connection.scalar(select(func.count()).select_from(inner.subquery())) or 0)
 
 
@@ -299,8 +300,6 @@ def newest_matches(
     """
     if connection.dialect.name != "postgresql":
         return connection.execute(query.limit(limit)).all()
-    # By the primary key, newest first; a scan's estimate is large enough for JIT compiling,
-    # which costs more than the scan.
     top = connection.scalar(select(func.max(SearchItemRow.id))) or 0
     edge = top - probe
     with planner_settings(connection, **SCAN):  # else the GIN index, for every match
@@ -317,6 +316,22 @@ def newest_matches(
     # a common one and scans the primary key, checking tens of thousands of rows.
     with planner_settings(connection, **INDEXED):
         return [*rows, *connection.execute(_older(query, edge).limit(wanted)).all()]
+
+
+def newest_matching(
+    connection: Connection,
+    terms: list[QueryTerm],
+    filters: FilterTokens,
+    limit: int,
+    title: bool = False,
+    columns: tuple[Any, ...] = (),
+) -> Sequence[Row[Any]]:
+    """Return the newest ``limit`` matches (item id, then ``columns``) of words and filters
+    (``title``: a word in the title), the match query and its index candidates built together."""
+    dialect = connection.dialect.name
+    query = match_query(dialect, terms, filters, title).add_columns(*columns)
+    coarse = coarse_match(dialect, terms, filters, title)
+    return newest_matches(connection, query, limit, coarse=coarse)
 
 
 def _older(query: Select[Any], edge: int) -> Select[Any]:
@@ -344,7 +359,7 @@ def _checked_candidates(
             break
         # The candidates by primary key, each checked: not the GIN index again.
         checked = query.where(SearchItemRow.id == any_(cast(literal(ids), ARRAY(Integer))))
-        with planner_settings(connection, jit="off", enable_bitmapscan="off"):
+        with planner_settings(connection, **SCAN):
             rows.extend(connection.execute(checked.limit(wanted - len(rows))).all())
         if len(ids) < take:
             break

@@ -17,10 +17,9 @@ from policylens.search.facets import DATE, REGION, TOPIC, unpack_facets
 from policylens.search.filters import FilterTokens, filter_tokens
 from policylens.search.match import (
     COUNT_CAP,
-    coarse_match,
     facet_counts,
     match_query,
-    newest_matches,
+    newest_matching,
     term_count,
 )
 from policylens.search.model import (
@@ -137,10 +136,8 @@ def _pool_ids(
     """
     if len(newest) <= size:
         return newest
-    dialect = connection.dialect.name
-    titled = match_query(dialect, terms, filters, title=True)
-    coarse = coarse_match(dialect, terms, filters, title=True)
-    titled_ids = [row[0] for row in newest_matches(connection, titled, size, coarse=coarse)]
+    titled = newest_matching(connection, terms, filters, size, title=True)
+    titled_ids = [row[0] for row in titled]
     return list(dict.fromkeys([*titled_ids, *newest[:size]]))
 
 
@@ -245,15 +242,12 @@ def run_search(engine: Engine, request: SearchRequest) -> SearchPage:
         filters = filter_tokens(connection, request)
         # One pass over the index: the newest COUNT_CAP + 1 matches, with their packed facet
         # values, give the total, the facet counts and the pool to rank.
-        matches = match_query(engine.dialect.name, terms, filters).add_columns(
-            SearchItemRow.facet_values
-        )
-        coarse = coarse_match(engine.dialect.name, terms, filters)
-        rows = (
-            newest_matches(connection, matches, COUNT_CAP + 1, coarse=coarse)
-            if terms  # newest first; filters alone list in document order
-            else connection.execute(matches.limit(COUNT_CAP + 1)).all()
-        )
+        packed = (SearchItemRow.facet_values,)
+        if terms:
+            rows = newest_matching(connection, terms, filters, COUNT_CAP + 1, columns=packed)
+        else:  # filters alone list in document order
+            matches = match_query(engine.dialect.name, terms, filters).add_columns(*packed)
+            rows = connection.execute(matches.limit(COUNT_CAP + 1)).all()
         exact = len(rows) <= COUNT_CAP
         rows = rows[:COUNT_CAP]
         ids = [row[0] for row in rows]
