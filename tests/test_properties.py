@@ -187,7 +187,7 @@ def test_prefilters_never_skip_a_text_their_pattern_matches(text):
     if residue.DOT_LEADER.search(text):
         assert residue._may_have_leaders(text)
     if residue.URL_START.search(text):
-        assert any(opening in text for opening in residue.URL_OPENINGS)
+        assert contains_any(text, residue.URL_OPENINGS)
     if residue.SUPERSCRIPT_RUN.search(text):
         assert contains_any(text, residue.SUPERSCRIPT_DIGITS)
     if punctuation.LINE_BREAK.search(text):

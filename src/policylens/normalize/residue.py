@@ -110,7 +110,7 @@ def remove_residue(text: TrackedText) -> tuple[TrackedText, Residue]:
     spans = line_spans(text.text)
     lines = [text.text[s:e] for s, e in spans]
     # A footnote line holds a URL: without one in the text, no line need be parsed.
-    may_have_footnotes = any(opening in text.text for opening in URL_OPENINGS)
+    may_have_footnotes = contains_any(text.text, URL_OPENINGS)
     has_footnotes = may_have_footnotes and any(parse_footnote_line(line) for line in lines)
     entry_numbers = _entry_numbers(lines)
     # Most texts have no superscripts or dot leaders: then no line need be searched for them.

@@ -114,13 +114,13 @@ def _spread(origins: np.ndarray, start: int, end: int, count: int) -> np.ndarray
     return np.full(count, origins[0] if len(origins) else 0, dtype=np.int64)
 
 
-def contains_any(text: str, chars: str) -> bool:
-    """Return whether a text holds any of a few characters.
+def contains_any(text: str, needles: Iterable[str]) -> bool:
+    """Return whether a text holds any of a few characters (a string of them) or strings.
 
     ``in`` scans in C at memory speed; a regex character class over Chinese text is several
     times slower, so steps check for the characters they act on before running a pattern.
     """
-    return any(char in text for char in chars)
+    return any(needle in text for needle in needles)
 
 
 def line_spans(text: str) -> list[tuple[int, int]]:
