@@ -129,10 +129,7 @@ def measure_floor(corpus: list[SyntheticDocument], res: Resources) -> float:
     The floor takes milliseconds, so one run is at the mercy of whatever else the machine
     does; the best of a few runs is its honest cost (and the harder figure to beat).
     """
-    return min(
-        timed(lambda: [res.t2s.convert(_decode(d.data)) for d in corpus])[0]
-        for _ in range(FLOOR_REPEATS)
-    )
+    return best_seconds(lambda: [res.t2s.convert(_decode(d.data)) for d in corpus], FLOOR_REPEATS)
 
 
 def measure_jieba(corpus: list[SyntheticDocument]) -> float | None:
@@ -244,11 +241,11 @@ def measure_workers(folder: Path, corpus: list[SyntheticDocument]) -> dict[str, 
 
 
 def _compare_workers(sources: list[Source], settings: Settings) -> dict[str, float]:
-    one = _best(lambda: list(outcomes(sources, settings, workers=1)))
-    cold = _best(lambda: list(outcomes(sources, settings, workers=2)))
+    one = best_seconds(lambda: list(outcomes(sources, settings, workers=1)), WORKER_REPEATS)
+    cold = best_seconds(lambda: list(outcomes(sources, settings, workers=2)), WORKER_REPEATS)
     with WorkerPool(2) as pool:
         list(outcomes(sources, settings, pool=pool))  # start and warm the workers
-        warm = _best(lambda: list(outcomes(sources, settings, pool=pool)))
+        warm = best_seconds(lambda: list(outcomes(sources, settings, pool=pool)), WORKER_REPEATS)
     return {
         "workers_1_s": round(one, 3),
         "workers_2_s": round(warm, 3),
@@ -258,8 +255,9 @@ def _compare_workers(sources: list[Source], settings: Settings) -> dict[str, flo
     }
 
 
-def _best(work: Callable[[], Any]) -> float:
-    return min(timed(work)[0] for _ in range(WORKER_REPEATS))
+def best_seconds(work: Callable[[], Any], repeats: int) -> float:
+    """Return the seconds the fastest of ``repeats`` runs of a piece of work took."""
+    return min(timed(work)[0] for _ in range(repeats))
 
 
 def run(
