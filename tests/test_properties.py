@@ -1,4 +1,5 @@
-"""Property tests of normalization's offset map and of the run-length map itself."""
+"""Property tests of normalization's offset map, the run-length map itself, and the fast forms
+of patterns and tokenizers against their reference forms."""
 
 from __future__ import annotations
 
@@ -219,3 +220,23 @@ def test_literal_replacement_equals_one_longest_first_alternation(pairs, text):
     expected = re.sub("|".join(map(re.escape, keys)), lambda m: table[m.group(0)], text)
     replaced = script.replace_literals(TrackedText.from_raw(text), pairs)
     assert replaced.text == expected and len(replaced.origins) == len(replaced.text)
+
+
+# Characters of every class the index tokenizer tells apart: CJK (BMP and beyond), kana and
+# hangul, Latin letters and digits (ASCII, full-width, other scripts, beyond the BMP),
+# the underscore, marks, spaces and line breaks.
+TOKEN_CHARS = st.sampled_from([*"区块链元宇宙あア한글abzAZ09٣ｚ_-，。 \n\t·", "𠀀", "𝟘", "𝐀"])
+TOKEN_TEXTS = st.one_of(
+    st.text(alphabet=TOKEN_CHARS, max_size=60),
+    st.builds(lambda n, tail: "x" * n + tail, st.integers(0, 70), st.text(TOKEN_CHARS, max_size=5)),
+    st.text(max_size=30),  # any character at all
+)
+
+
+@settings(max_examples=300)
+@given(texts=st.lists(TOKEN_TEXTS, max_size=6))
+def test_joined_tokens_of_a_batch_equal_each_texts_tokens_joined(texts):
+    from policylens.search.tokens import fold_text, joined_text_tokens, text_tokens
+
+    folded = [fold_text(text) for text in texts]
+    assert joined_text_tokens(folded) == [" ".join(text_tokens(text)) for text in folded]

@@ -38,7 +38,7 @@ from policylens.search.facets import (
     value_tokens,
 )
 from policylens.search.regions import RegionTable, load_region_table
-from policylens.search.tokens import LONG_ITEM, fold_text, text_tokens
+from policylens.search.tokens import LONG_ITEM, fold_text, joined_text_tokens, text_tokens
 from policylens.store.rows import insert_rows
 from policylens.store.schema import DocumentRow
 from policylens.store.search_tables import (
@@ -53,6 +53,7 @@ PG_MAX_POSITIONS = 256  # per word
 FACET_MARK = "~"  # starts a facet lexeme on PostgreSQL; words are letters, digits and CJK
 TITLE_MARK = "t"  # starts a title token in the FTS5 column facets (facet tokens start with f)
 Tokens = dict[int, tuple[list[str], list[str]]]
+FtsTokens = dict[int, tuple[list[str], str]]
 _POSITION_TEXT = tuple(map(str, range(1, PG_MAX_POSITION + 1)))  # "1" … "16383", made once
 
 
@@ -70,6 +71,16 @@ class IndexedDocument(Protocol):
 def item_tokens(item: IndexedItem) -> tuple[list[str], list[str]]:
     """Return the search tokens of an item's title and of its text, in order."""
     return text_tokens(fold_text(item.title)), text_tokens(fold_text(item.text))
+
+
+def fts_tokens(items: Sequence[IndexedItem]) -> FtsTokens:
+    """Return, by item id, the tokens of each item's title and its text's tokens joined by
+    spaces: what an FTS5 row is written with (the text's tokens are made for all at once)."""
+    bodies = joined_text_tokens([fold_text(item.text) for item in items])
+    return {
+        item.id: (text_tokens(fold_text(item.title)), body)
+        for item, body in zip(items, bodies, strict=True)
+    }
 
 
 def _is_sqlite(session: Session) -> bool:
@@ -122,7 +133,7 @@ _FTS_DELETE = text(
 )
 
 
-def _fts_row(row_id: int, tokens: tuple[list[str], list[str]], facets: list[str]) -> dict[str, Any]:
+def _fts_row(row_id: int, tokens: tuple[list[str], str], facets: list[str]) -> dict[str, Any]:
     title, body = tokens
     # The title's tokens again, marked, beside the facet tokens: "a word in the title" is then
     # a phrase of that column, which FTS5 intersects with the words like a filter (a column
@@ -131,7 +142,7 @@ def _fts_row(row_id: int, tokens: tuple[list[str], list[str]], facets: list[str]
     return {
         "rowid": row_id,
         "title": " ".join(title),
-        "body": " ".join(body),
+        "body": body,
         "facets": " ".join([*facets, *marked]),
     }
 
@@ -142,7 +153,10 @@ def pg_facet_lexemes(tokens: list[str]) -> list[str]:
 
 
 def _insert_sqlite(
-    session: Session, rows: list[dict[str, Any]], tokens: Tokens, facets: dict[int, list[str]]
+    session: Session,
+    rows: list[dict[str, Any]],
+    items: list[IndexedItem],
+    facets: dict[int, list[str]],
 ) -> None:
     # The rows' ids read back in one query (RETURNING cost a statement per row on SQLite),
     # and the FTS rows through the driver's executemany.
@@ -151,6 +165,7 @@ def _insert_sqlite(
     documents = sorted({row["document_id"] for row in rows})
     query = select(table.c.item_id, table.c.id).where(table.c.document_id.in_(documents))
     row_ids = {item_id: row_id for item_id, row_id in session.execute(query)}
+    tokens = fts_tokens(items)
     fts_rows = [
         _fts_row(row_ids[row["item_id"]], tokens[row["item_id"]], facets[row["item_id"]])
         for row in rows
@@ -162,10 +177,14 @@ def _insert_sqlite(
 
 
 def _insert_postgres(
-    session: Session, rows: list[dict[str, Any]], tokens: Tokens, facets: dict[int, list[str]]
+    session: Session,
+    rows: list[dict[str, Any]],
+    items: list[IndexedItem],
+    facets: dict[int, list[str]],
 ) -> None:
     # Both tsvectors as their text form, which COPY parses: the title's is the same value
     # as array_to_tsvector of its distinct tokens (lexemes without positions).
+    tokens: Tokens = {item.id: item_tokens(item) for item in items}
     insert_rows(
         session,
         SearchItemRow.__table__,
@@ -260,7 +279,7 @@ def index_documents(
     if not item_ids:
         return 0
     values = _facet_values(documents, regions)
-    tokens = {item.id: item_tokens(item) for d in documents for item in d.items}
+    items = [item for document in documents for item in document.items]
     rows = [
         {"item_id": item.id, "document_id": d.id, **_copied_facets(values[item.id])}
         for d in documents
@@ -268,9 +287,9 @@ def index_documents(
     ]
     facets = {item_id: value_tokens(v) for item_id, v in values.items()}
     if _is_sqlite(session):
-        _insert_sqlite(session, rows, tokens, facets)
+        _insert_sqlite(session, rows, items, facets)
     else:
-        _insert_postgres(session, rows, tokens, facets)
+        _insert_postgres(session, rows, items, facets)
     _write_facet_rows(session, values)
     _write_filter_values(session, values)
     return len(rows)
@@ -301,7 +320,7 @@ def _retoken_sqlite(
         ).all()
     )
     items = [item for item in document.items if item.id in row_ids]
-    tokens = {item.id: item_tokens(item) for item in items}
+    tokens = fts_tokens(items)
     session.execute(_FTS_DELETE, [_fts_row(row_ids[i.id], tokens[i.id], old[i.id]) for i in items])
     session.execute(_FTS_INSERT, [_fts_row(row_ids[i.id], tokens[i.id], new[i.id]) for i in items])
 
