@@ -234,9 +234,11 @@ TOKEN_TEXTS = st.one_of(
 
 
 @settings(max_examples=300)
-@given(texts=st.lists(TOKEN_TEXTS, max_size=6))
-def test_joined_tokens_of_a_batch_equal_each_texts_tokens_joined(texts):
+@given(texts=st.lists(TOKEN_TEXTS, max_size=6), chunk_chars=st.integers(1, 200))
+def test_joined_tokens_of_a_batch_equal_each_texts_tokens_joined(texts, chunk_chars):
     from policylens.search.tokens import fold_text, joined_text_tokens, text_tokens
 
     folded = [fold_text(text) for text in texts]
-    assert joined_text_tokens(folded) == [" ".join(text_tokens(text)) for text in folded]
+    expected = [" ".join(text_tokens(text)) for text in folded]
+    assert joined_text_tokens(folded) == expected
+    assert joined_text_tokens(folded, chunk_chars) == expected  # cut into several passes

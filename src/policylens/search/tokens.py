@@ -180,18 +180,34 @@ def _classes(codes: Any) -> tuple[Any, Any]:
     return cjk, word
 
 
-def joined_text_tokens(texts: list[str]) -> list[str]:
-    """Return ``" ".join(text_tokens(text))`` for each folded text, all made in one pass.
+JOIN_CHUNK_CHARS = 250_000  # per array pass: ~20 MB of arrays (a longer text is a chunk alone)
+
+
+def joined_text_tokens(texts: list[str], chunk_chars: int = JOIN_CHUNK_CHARS) -> list[str]:
+    """Return ``" ".join(text_tokens(text))`` for each folded text, made a chunk of texts
+    (about ``chunk_chars`` characters) at a time.
 
     The SQLite index writer needs only the joined form; building ~600,000 bigram strings
     one by one, then joining them, was a fifth of storing a document. Here every character
     gives at most three output characters (itself; the next CJK one or a space; a space),
-    chosen by array masks over the whole batch at once.
+    chosen by array masks over a whole chunk at once.
     """
+    joined: list[str] = []
+    chunk: list[str] = []
+    size = 0
+    for text in texts:
+        if chunk and size + len(text) > chunk_chars:
+            joined += _joined_chunk(chunk)
+            chunk, size = [], 0
+        chunk.append(text)
+        size += len(text)
+    return joined + _joined_chunk(chunk) if chunk else joined
+
+
+def _joined_chunk(texts: list[str]) -> list[str]:
+    """Return each text's tokens joined by spaces, from one array pass over all of them."""
     import numpy as np
 
-    if not texts:
-        return []
     whole = "".join(texts)
     codes = np.frombuffer(whole.encode("utf-32-le"), dtype=np.uint32)
     count = len(codes)
