@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
 from sqlalchemy import delete, func, select, update
@@ -16,13 +17,14 @@ from policylens.errors import SearchError
 from policylens.ingest import Source, load
 from policylens.pipeline import process
 from policylens.search import match
+from policylens.search.facets import unpack_facets
 from policylens.search.filters import FilterTokens
 from policylens.search.match import match_query, newest_matches
 from policylens.search.rank import occurrences
 from policylens.search.snippet import make_snippet
 from policylens.search.tokens import query_terms, text_tokens
 from policylens.store import Store
-from policylens.store.search_tables import SearchFacetRow, SearchItemRow
+from policylens.store.search_tables import SearchItemRow
 
 ALL = 1000  # a page large enough for every match in the sample corpus
 
@@ -153,24 +155,25 @@ def test_search_facets_match_the_stored_facts(kb):
     assert topics["metaverse"] == len(keys(page.results) & tagged)
 
 
-def test_search_facet_counts_are_those_of_the_facet_rows(kb):
-    # Counted from each match's packed values: the same as grouping its facet rows.
+def test_search_facet_counts_are_those_of_every_matchs_stored_values(kb):
+    # Counted over every match (not the page or the ranking pool): each match's stored facet
+    # values, unpacked and counted one by one, give the same counts.
     page = api.search("元宇宙", db=kb, limit=ALL)
     assert page.exact and len(page.results) == page.total
-    row = SearchFacetRow
-    query = (
-        select(row.facet, row.value, row.code, func.count())
-        .where(row.item_id.in_([hit.item_id for hit in page.results]))
-        .group_by(row.facet, row.value, row.code)
+    query = select(SearchItemRow.facet_values).where(
+        SearchItemRow.item_id.in_([hit.item_id for hit in page.results])
     )
     store = Store(kb)
     try:
         with store.session() as session:
-            grouped = session.execute(query).all()
+            packed = session.scalars(query).all()
     finally:
         store.close()
+    tally = Counter((v.facet, v.value, v.code) for values in packed for v in unpack_facets(values))
     expected = {
-        (facet, value, count, code) for facet, value, code, count in grouped if facet in page.facets
+        (facet, value, count, code)
+        for (facet, value, code), count in tally.items()
+        if facet in page.facets
     }
     counted = {(f, c.value, c.count, c.code) for f, counts in page.facets.items() for c in counts}
     assert counted == expected and len(expected) > 20
@@ -359,9 +362,8 @@ def test_search_index_follows_save_reextract_and_reindex(db_url, documents):
     assert before.total == len(brute_force(db_url, "元宇宙"))
     assert {c.value for c in before.facets["region"]} >= {"浙江省", "重庆市"}
     store = Store(db_url)
-    try:  # facets gone stale (rows and packed copies): reextract must rebuild them
+    try:  # facets gone stale: reextract must rebuild them
         with store.session() as session:
-            session.execute(delete(SearchFacetRow).where(SearchFacetRow.facet == "region"))
             session.execute(update(SearchItemRow).values(facet_values=""))
     finally:
         store.close()

@@ -35,6 +35,7 @@ from policylens.search.facets import (
     item_facets,
     pack_facets,
     plan_policies,
+    unpack_facets,
     value_tokens,
 )
 from policylens.search.regions import RegionTable, load_region_table
@@ -43,7 +44,6 @@ from policylens.store.rows import insert_rows
 from policylens.store.schema import DocumentRow
 from policylens.store.search_tables import (
     FTS_TABLE,
-    SearchFacetRow,
     SearchFacetValueRow,
     SearchItemRow,
 )
@@ -244,19 +244,6 @@ def _facet_values(
     return values
 
 
-def _write_facet_rows(session: Session, values: dict[int, set[FacetValue]]) -> int:
-    """Insert the facet rows of items (their old rows already gone); return how many."""
-    # Topic words only feed ranking: they go to search_items.topic_words, not to facet rows.
-    rows = [
-        {"item_id": item_id, "facet": v.facet, "value": v.value, "code": v.code}
-        for item_id, facets in values.items()
-        for v in facets
-        if v.facet != TRIGGER
-    ]
-    insert_rows(session, SearchFacetRow.__table__, rows)
-    return len(rows)
-
-
 def _copied_facets(facets: set[FacetValue]) -> dict[str, str]:
     """Return the facet copies search_items keeps for ranking and counting, as its columns."""
     return {
@@ -275,7 +262,6 @@ def index_documents(
     document_ids = [document.id for document in documents]
     item_ids = [item.id for document in documents for item in document.items]
     session.execute(delete(SearchItemRow).where(SearchItemRow.document_id.in_(document_ids)))
-    session.execute(delete(SearchFacetRow).where(SearchFacetRow.item_id.in_(item_ids)))
     if not item_ids:
         return 0
     values = _facet_values(documents, regions)
@@ -290,20 +276,19 @@ def index_documents(
         _insert_sqlite(session, rows, items, facets)
     else:
         _insert_postgres(session, rows, items, facets)
-    _write_facet_rows(session, values)
     _write_filter_values(session, values)
     return len(rows)
 
 
 def _old_facet_tokens(session: Session, item_ids: list[int]) -> dict[int, list[str]]:
-    """Return the facet tokens items were indexed with, from their facet rows."""
-    old: dict[int, set[FacetValue]] = {item_id: set() for item_id in item_ids}
-    query = select(
-        SearchFacetRow.item_id, SearchFacetRow.facet, SearchFacetRow.value, SearchFacetRow.code
-    ).where(SearchFacetRow.item_id.in_(item_ids))
-    for item_id, facet, value, code in session.execute(query):
-        old[item_id].add(FacetValue(facet, value, code))
-    return {item_id: value_tokens(values) for item_id, values in old.items()}
+    """Return the facet tokens items were indexed with, from their packed facet values."""
+    old: dict[int, list[str]] = {item_id: [] for item_id in item_ids}
+    query = select(SearchItemRow.item_id, SearchItemRow.facet_values).where(
+        SearchItemRow.item_id.in_(item_ids)
+    )
+    for item_id, packed in session.execute(query):
+        old[item_id] = value_tokens(unpack_facets(packed))
+    return old
 
 
 def _retoken_sqlite(
@@ -346,15 +331,12 @@ def _retoken_postgres(
 
 def index_facets(
     session: Session, document: IndexedDocument, regions: RegionTable | None = None
-) -> int:
-    """Replace the facet rows and tokens of a document's items from its facts; return how
-    many facet rows were written."""
+) -> None:
+    """Replace the facet values and tokens of a document's items from its facts."""
     session.flush()
     item_ids = [item.id for item in document.items]
     old = _old_facet_tokens(session, item_ids)
-    session.execute(delete(SearchFacetRow).where(SearchFacetRow.item_id.in_(item_ids)))
     values = _facet_values([document], regions)
-    count = _write_facet_rows(session, values)
     _write_filter_values(session, values)
     if values:
         session.execute(
@@ -372,7 +354,6 @@ def index_facets(
             _retoken_sqlite(session, document, old, new)
         else:
             _retoken_postgres(session, old, new)
-    return count
 
 
 def _joined(values: set[FacetValue], facet: str) -> str:
@@ -388,7 +369,6 @@ def index_document(
 
 def clear_index(session: Session) -> None:
     """Remove every index row (the FTS5 table is emptied too on SQLite)."""
-    session.execute(delete(SearchFacetRow))
     session.execute(delete(SearchItemRow))
     if _is_sqlite(session):
         session.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('delete-all')"))

@@ -5,9 +5,10 @@
   indexes; on SQLite the tokens live in the FTS5 table ``search_fts`` (rowid =
   ``search_items.id``, never reused thanks to AUTOINCREMENT, so a row left behind by a
   deleted item can never point at a new one).
-- ``search_facets``: the facet values of each item (region and its ancestors, level, kinds,
-  topics, fact types, dates), one row per item and value, stored by item (on SQLite a WITHOUT
-  ROWID table); a search reads the same values packed in ``search_items.facet_values``.
+- ``search_items.facet_values``: the facet values of each item (region and its ancestors,
+  level, kinds, topics, fact types, dates) packed in one text, read with the match query;
+  re-extraction reads them back to replace the item's facet tokens. (Until revision 0007 the
+  table ``search_facets`` held them a row each as well.)
 - The facet values a filter can ask for are also index tokens of their item (the FTS5 column
   ``facets``; on PostgreSQL lexemes of ``terms``), so a filtered search is one index lookup
   that intersects words and filters, however rare the filter. On SQLite that column also
@@ -29,7 +30,6 @@ __all__ = [
     "FTS_DDL",
     "FTS_TABLE",
     "Base",
-    "SearchFacetRow",
     "SearchFacetValueRow",
     "SearchItemRow",
     "ensure_search_schema",
@@ -63,7 +63,7 @@ class SearchItemRow(Base):
     # scoring a pool is one query: its regions, and the words that tagged its topics.
     regions: Mapped[str] = mapped_column(Text, default="")
     topic_words: Mapped[str] = mapped_column(Text, default="")
-    # Its facet values (those of search_facets) packed in one text (``facets.pack_facets``):
+    # Its facet values packed in one text (``facets.pack_facets``):
     # read with the match query itself, so counting facets over 1,000 matches is no second
     # query of ~15,000 rows, and a page's shown facets come with its other columns.
     facet_values: Mapped[str] = mapped_column(Text, default="", server_default="")
@@ -77,22 +77,6 @@ class SearchItemRow(Base):
         ),
         {"sqlite_autoincrement": True},
     )
-
-
-class SearchFacetRow(Base):
-    """One facet value of an item: ``facet`` names the dimension, ``code`` a region's code."""
-
-    __tablename__ = "search_facets"
-    item_id: Mapped[int] = mapped_column(
-        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
-    )
-    facet: Mapped[str] = mapped_column(String(16), primary_key=True)
-    value: Mapped[str] = mapped_column(Text, primary_key=True)
-    code: Mapped[str | None] = mapped_column(String(6))
-
-    # Read by item only: with no index by facet, a planner cannot choose to scan every row
-    # of a facet and probe the matches (seconds on a large base) instead of the reverse.
-    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class SearchFacetValueRow(Base):
