@@ -242,3 +242,32 @@ def test_joined_tokens_of_a_batch_equal_each_texts_tokens_joined(texts, chunk_ch
     expected = [" ".join(text_tokens(text)) for text in folded]
     assert joined_text_tokens(folded) == expected
     assert joined_text_tokens(folded, chunk_chars) == expected  # cut into several passes
+
+
+# Stories made of shared pieces, so pairs overlap in part: Chinese, Latin letters of both
+# cases, digits, characters beyond the BMP, and the punctuation and spaces shingles skip.
+STORY_CHARS = st.sampled_from([*"元宇宙区块链产业发展计划aB1，。 _", "𠀀", "𝐀"])
+STORY_PIECES = st.lists(st.text(STORY_CHARS, min_size=10, max_size=40), min_size=1, max_size=5)
+
+
+@settings(max_examples=200, deadline=None)  # the first example loads scipy
+@given(data=st.data(), threshold=st.floats(0, 1))
+def test_scored_pairs_are_those_whose_containment_reaches_the_threshold(data, threshold):
+    from policylens.link import dedupe
+
+    pieces = data.draw(STORY_PIECES)
+    count = data.draw(st.integers(2, 8))
+    texts = {
+        item_id: "".join(data.draw(st.lists(st.sampled_from(pieces), max_size=8)))
+        for item_id in range(10, 10 + count)
+    }
+    pairs = set(itertools.combinations(sorted(texts), 2))
+    shingled = {item_id: dedupe.shingles(text) for item_id, text in texts.items()}
+    scores = {(a, b): dedupe.containment(shingled[a], shingled[b]) for a, b in pairs}
+    expected = [
+        dedupe.DuplicatePair(a, b, round(score, 4))
+        for (a, b), score in scores.items()
+        if score >= threshold
+    ]
+    expected.sort(key=lambda p: (-p.score, p.first, p.second))
+    assert dedupe.score_pairs(pairs, texts, threshold) == expected

@@ -26,14 +26,17 @@ import re
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
+    from scipy import sparse
 
 SHINGLE = 4  # characters; Chinese words are 1-3 characters, so 4 spans about two words
+# (score_pairs keys a shingle as two pairs of characters: it counts on four.)
 NUM_PERM = 128
 SCHEME = f"char{SHINGLE}-perm{NUM_PERM}-crc32-affine32-v1"
 # Fewer characters than this (after punctuation and spaces are dropped) and an item is a
@@ -295,20 +298,92 @@ def shared_key_pairs(owners: NDArray[np.int64], keys: NDArray[np.int64]) -> set[
 def score_pairs(
     pairs: Iterable[tuple[int, int]], texts: dict[int, str], threshold: float
 ) -> list[DuplicatePair]:
-    """Return the candidate pairs whose exact containment reaches the threshold, best first."""
-    cache: dict[int, set[str]] = {}
+    """Return the candidate pairs whose exact containment reaches the threshold, best first.
 
-    def of(item_id: int) -> set[str]:
-        if item_id not in cache:
-            cache[item_id] = shingles(texts[item_id])
-        return cache[item_id]
-
-    found = []
-    for first, second in pairs:
-        score = containment(of(first), of(second))
-        if score >= threshold:
-            found.append(DuplicatePair(first, second, round(score, 4)))
+    The same scores as ``containment`` of the two items' ``shingles``, pair by pair, but
+    counted in C: a corpus of 1,000 documents gives about 500,000 candidate pairs of items of
+    a few hundred shingles, and intersecting Python sets of strings for each took 16 s.
+    """
+    listed = np.fromiter(chain.from_iterable(pairs), dtype=np.int64).reshape(-1, 2)
+    listed = listed[np.lexsort((listed[:, 1], listed[:, 0]))]
+    if not len(listed):
+        return []
+    ids, rows = np.unique(listed, return_inverse=True)
+    rows = rows.reshape(-1, 2)
+    incidence = shingle_incidence([texts[item_id] for item_id in ids.tolist()])
+    sizes = np.diff(incidence.indptr)
+    shared = _shared_counts(incidence, rows[:, 0], rows[:, 1])
+    smaller = np.minimum(sizes[rows[:, 0]], sizes[rows[:, 1]])
+    # int / int in numpy is the same IEEE division as in Python: the same scores exactly.
+    scores = np.divide(shared, smaller, out=np.zeros(len(shared)), where=smaller > 0)
+    kept = np.flatnonzero(scores >= threshold)
+    found = [
+        DuplicatePair(first, second, round(score, 4))
+        for first, second, score in zip(
+            listed[kept, 0].tolist(), listed[kept, 1].tolist(), scores[kept].tolist(), strict=True
+        )
+    ]
     return sorted(found, key=lambda p: (-p.score, p.first, p.second))
+
+
+def shingle_incidence(texts: Sequence[str]) -> sparse.csr_matrix:
+    """Return a texts-by-shingles matrix with a 1 where a text has a shingle (``shingles``).
+
+    Each shingle becomes one 64-bit key, exactly: every pair of adjacent characters gets a
+    dense id (fewer than 2**32, as there are fewer pairs than characters), and a shingle,
+    four characters, is the ids of its two halves. Rows of too-short texts are empty.
+    """
+    from scipy import sparse  # a dependency of datasketch, loaded only when linking
+
+    stories = [story_text(text) for text in texts]
+    lengths = np.array([len(s) for s in stories], dtype=np.int64)
+    counts = np.where(lengths >= MIN_CHARS, np.maximum(lengths - SHINGLE + 1, 0), 0)
+    # Shingle k of text t starts at code point starts[t] + k of the texts joined.
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    owners = np.repeat(np.arange(len(stories)), counts)
+    firsts = np.cumsum(counts) - counts
+    positions = np.arange(int(counts.sum())) + np.repeat(starts - firsts, counts)
+    joined = "".join(stories).encode("utf-32-le", errors="surrogatepass")
+    keys = _shingle_keys(np.frombuffer(joined, dtype=np.uint32), positions)
+    columns = np.unique(keys, return_inverse=True)[1].ravel()
+    incidence = sparse.csr_matrix(
+        (np.ones(len(keys), dtype=np.int32), (owners, columns)),
+        shape=(len(stories), int(columns.max()) + 1 if len(columns) else 0),
+    )
+    incidence.sum_duplicates()
+    incidence.data[:] = 1  # a shingle repeated in a text counts once, as in a set
+    return incidence
+
+
+def _shingle_keys(points: NDArray[np.uint32], positions: NDArray[np.int64]) -> NDArray[np.uint64]:
+    """Return the exact 64-bit key of the four-character shingle at each position."""
+    if not len(positions):
+        return np.zeros(0, dtype=np.uint64)
+    wide = points.astype(np.uint64)
+    # A code point takes 21 bits, so a pair of them fits in 42 and has a dense id < 2**32.
+    halves = (wide[:-1] << np.uint64(21)) | wide[1:]
+    half_ids = np.unique(halves, return_inverse=True)[1].ravel().astype(np.uint64)
+    return (half_ids[positions] << np.uint64(32)) | half_ids[positions + 2]
+
+
+def _shared_counts(
+    incidence: sparse.csr_matrix, firsts: NDArray[np.intp], seconds: NDArray[np.intp]
+) -> NDArray[np.int64]:
+    """Return how many shingles each row pair shares; pairs come sorted by first row.
+
+    A first row's shingles are marked in a vector, and all of its partners are counted
+    against it in one sparse product.
+    """
+    shared = np.zeros(len(firsts), dtype=np.int64)
+    marks = np.zeros(incidence.shape[1], dtype=np.int32)
+    bounds = np.flatnonzero(np.diff(firsts)) + 1
+    for low, high in zip([0, *bounds.tolist()], [*bounds.tolist(), len(firsts)], strict=True):
+        row = int(firsts[low])
+        columns = incidence.indices[incidence.indptr[row] : incidence.indptr[row + 1]]
+        marks[columns] = 1
+        shared[low:high] = incidence[seconds[low:high]] @ marks
+        marks[columns] = 0
+    return shared
 
 
 def clusters(
