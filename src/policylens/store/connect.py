@@ -37,6 +37,9 @@ def read_only_sqlite_url(url: URL) -> URL | None:
     return url.set(database=file.as_uri(), query={**query, "uri": "true"})
 
 
+SQLITE_CACHE_KIB = 64 * 1024
+
+
 def _configure_sqlite(
     dbapi_connection: Any, _record: Any, busy_timeout_ms: int, read_only: bool
 ) -> None:
@@ -49,6 +52,10 @@ def _configure_sqlite(
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+    # The default page cache, 2 MB, is smaller than the B-trees a link run writes into: a
+    # corpus of 1,000 documents gives 840,000 band keys, which went in 40% faster with room
+    # for their pages. The cache grows only as pages are read, up to this bound.
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     if not read_only:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
