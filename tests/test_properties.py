@@ -271,3 +271,20 @@ def test_scored_pairs_are_those_whose_containment_reaches_the_threshold(data, th
     ]
     expected.sort(key=lambda p: (-p.score, p.first, p.second))
     assert dedupe.score_pairs(pairs, texts, threshold) == expected
+
+
+@settings(max_examples=200, deadline=None)  # the first example loads scipy
+@given(rows=st.lists(st.tuples(st.integers(1, 30), st.integers(-5, 5)), max_size=60))
+def test_key_sharing_pairs_are_every_two_owners_of_one_key(rows):
+    import numpy as np
+
+    from policylens.link import dedupe
+
+    owners = np.array([owner for owner, _ in rows], dtype=np.int64)
+    keys = np.array([key for _, key in rows], dtype=np.int64)
+    expected = {
+        (a, b)
+        for (a, key_a), (b, key_b) in itertools.product(rows, rows)
+        if key_a == key_b and a < b
+    }
+    assert dedupe.shared_key_pairs(owners, keys) == expected

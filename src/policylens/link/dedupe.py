@@ -291,8 +291,8 @@ def shared_key_pairs(owners: NDArray[np.int64], keys: NDArray[np.int64]) -> set[
         shape=(len(ids), int(columns.max()) + 1),
     )
     shared = sparse.triu(incidence @ incidence.T, k=1).tocoo()
-    firsts, seconds = ids[shared.row], ids[shared.col]
-    return {(min(a, b), max(a, b)) for a, b in zip(firsts.tolist(), seconds.tolist(), strict=True)}
+    # Above the diagonal the row is the smaller index, and ids are sorted: smaller id first.
+    return set(zip(ids[shared.row].tolist(), ids[shared.col].tolist(), strict=True))
 
 
 def score_pairs(
