@@ -78,6 +78,10 @@ def _compare(paths: list[str], db_url: str, tmp_path, batch: int) -> None:
     before = _ids(incremental)
     summary = _full_relink(incremental)
     assert summary.full and _ids(incremental) == before and _links(incremental) == found
+    # A full relink of signed items names each match by its integer id, as an incremental one.
+    for db in (incremental, everything):
+        members = [m for c in api.duplicates(db) for m in c.members]
+        assert all(m.reason.endswith(f"(item {m.matched_item_id})") for m in members)
 
 
 def test_link_incremental_equals_full_on_the_sample_corpus(db_url, tmp_path):

@@ -202,7 +202,8 @@ def plan_duplicates(
             candidates = dedupe.keyed_pairs([*stored, *new])
         else:
             owners, keys = _stored_keys(session)
-            fresh = [i.item_id for i in new]
+            # Typed: an empty list would repeat into floats, and make every id a float.
+            fresh = np.array([i.item_id for i in new], dtype=np.int64)
             candidates = dedupe.shared_key_pairs(
                 np.concatenate([owners, np.repeat(fresh, [len(i.keys) for i in new])]),
                 np.concatenate([keys, *(i.keys for i in new)]),
