@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from conftest import CORPUS, GOLD
@@ -410,3 +412,26 @@ def test_dedupe_finds_an_abridged_copy_with_commentary():
 def test_dedupe_hash_is_fast_and_stable():
     # CRC-32, not Python's hash(): the same shingle hashes the same in every process.
     assert dedupe.hash32("元宇宙产") == dedupe.hash32("元宇宙产") == 2467656131
+
+
+# Word characters of every UTF-8 length (1 to 4 bytes, near each length's ends), both cases,
+# Chinese, and the punctuation and spaces that shingles skip.
+SHINGLED_CHARS = st.sampled_from(
+    [*"aZ09_ ，。元宇宙链é", "\u00aa", "\u07ca", "\u0800", "\uffdc", "\U00010000", "\U0003134a"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(st.text(SHINGLED_CHARS, min_size=30, max_size=90), max_size=6))
+def test_dedupe_shingles_of_many_texts_at_once_are_each_texts_shingles(texts):
+    shingled = dedupe.shingle_texts(texts)
+    hashes, keys = shingled.hashes().tolist(), shingled.keys().tolist()
+    first_key: dict[str, int] = {}
+    for index, text in enumerate(texts):
+        low, high = shingled.bounds[index : index + 2].tolist()
+        sequence = dedupe.shingle_sequence(text)
+        assert hashes[low:high] == [dedupe.hash32(shingle) for shingle in sequence]
+        # Equal keys exactly for equal shingles, across texts.
+        for shingle, key in zip(sequence, keys[low:high], strict=True):
+            assert first_key.setdefault(shingle, key) == key
+    assert len(set(first_key.values())) == len(first_key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from sqlalchemy import delete
 
@@ -289,12 +290,18 @@ def test_dedupe_window_keys_find_a_story_inside_a_long_item():
     long_text = "".join(f"第{i}条，本周各地继续推进数字经济和人工智能产业发展。" for i in range(40))
     long_text = long_text[:600] + story + long_text[600:]
     short = dedupe.shingle_sequence(story)
-    longer = dedupe.shingle_sequence(long_text)
-    assert len(longer) > 10 * len(short) and dedupe.window_bounds(len(short)) == []
-    values, short_keys = permutations.item("news", short)
+    shingled = dedupe.shingle_texts([story, long_text])
+    hashes = shingled.hashes()
+    short_hashes, long_hashes = np.split(hashes, [int(shingled.bounds[1])])
+    assert len(long_hashes) > 10 * len(short) and dedupe.window_bounds(len(short)) == []
+    values, short_keys = permutations.item("news", short_hashes)
     # The same MinHash values as datasketch's, so stored signatures stay valid.
     assert values == dedupe.sketch_values(set(short))
-    _, long_keys = permutations.item("news", longer)
+    _, long_keys = permutations.item("news", long_hashes)
     assert len(long_keys) > dedupe.BANDS  # windows add their own keys
+    # Made a few positions at a time, as a very long item is, the values and keys are the same.
+    small_blocks = permutations.item("news", long_hashes, row_block=7)
+    assert small_blocks[0] == permutations.item("news", long_hashes)[0]
+    assert np.array_equal(small_blocks[1], long_keys)
     items = [dedupe.ItemKeys(1, short_keys), dedupe.ItemKeys(2, long_keys)]
     assert dedupe.keyed_pairs(items) == {(1, 2)}

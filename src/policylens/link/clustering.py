@@ -90,22 +90,44 @@ def _sketch(
 ) -> tuple[list[dedupe.ItemKeys], dict[int, str], list[dict[str, Any]]]:
     """Return the band keys and texts of the compared items, and every item's signature row."""
     keyed, texts, signatures = [], {}, []
-    for item_id, _document_id, kind, text in rows:
-        sequence = dedupe.shingle_sequence(text) if kind in dedupe.KIND_GROUPS else []
-        values = b""
-        if sequence:
-            values, keys = permutations.item(dedupe.KIND_GROUPS[kind], sequence)
-            keyed.append(dedupe.ItemKeys(item_id, keys))
-            texts[item_id] = text
-        signatures.append(
-            {
-                "item_id": item_id,
-                "scheme": dedupe.SCHEME,
-                "shingles": len(set(sequence)),
-                "hashvalues": values,
-            }
-        )
+    for batch in _text_batches(rows):
+        compared = [row for row in batch if row[2] in dedupe.KIND_GROUPS]
+        shingled = dedupe.shingle_texts([row[3] for row in compared])
+        hashes, keys = shingled.hashes(), shingled.keys()
+        place = {row[0]: index for index, row in enumerate(compared)}
+        for item_id, _document_id, kind, text in batch:
+            index = place.get(item_id)
+            low, high = (0, 0) if index is None else shingled.bounds[index : index + 2].tolist()
+            values = b""
+            if high > low:
+                values, band_keys = permutations.item(dedupe.KIND_GROUPS[kind], hashes[low:high])
+                keyed.append(dedupe.ItemKeys(item_id, band_keys))
+                texts[item_id] = text
+            signatures.append(
+                {
+                    "item_id": item_id,
+                    "scheme": dedupe.SCHEME,
+                    "shingles": len(np.unique(keys[low:high])),
+                    "hashvalues": values,
+                }
+            )
     return keyed, texts, signatures
+
+
+# Characters of item text shingled at once: the position arrays take ~60 bytes a character.
+BATCH_CHARS = 2_000_000
+
+
+def _text_batches(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """Yield the rows (id, document id, kind, text) in order, about BATCH_CHARS at a time."""
+    start, size = 0, 0
+    for end, row in enumerate(rows, 1):
+        size += len(row[3])
+        if size >= BATCH_CHARS:
+            yield rows[start:end]
+            start, size = end, 0
+    if start < len(rows):
+        yield rows[start:]
 
 
 def _stored_keys(session: Session) -> tuple[np.ndarray, np.ndarray]:

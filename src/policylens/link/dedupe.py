@@ -22,6 +22,7 @@ the stored band keys finds exactly the pairs a run over the whole knowledge base
 
 from __future__ import annotations
 
+import functools
 import re
 import zlib
 from collections.abc import Iterable, Sequence
@@ -68,6 +69,8 @@ WINDOW_START = 1 / 1.2
 WINDOW_FLOOR = 200
 WINDOW_BANDS = 32
 LONG_ITEM = 90
+# Positions whose permuted values are held at once (64 kB each) when an item is sketched.
+ROW_BLOCK = 4096
 BAND_SCHEME = f"{SCHEME}-bands{BANDS}x{ROWS}-windows{WINDOW_FLOOR}x{WINDOW_BANDS}-splitmix64-v2"
 NOT_WORD = re.compile(r"[\W_]+")
 
@@ -203,24 +206,35 @@ class Permutations:
         a, b = MinHash(num_perm=NUM_PERM, hashfunc=hash32).permutations
         return cls(a.astype(np.uint32), b.astype(np.uint32))
 
-    def positions(self, sequence: Sequence[str]) -> NDArray[np.uint32]:
-        """Return the (positions, NUM_PERM) permuted hashes of a shingle sequence."""
-        hashes = np.fromiter(map(hash32, sequence), dtype=np.uint32, count=len(sequence))
+    def positions(self, hashes: NDArray[np.uint32]) -> NDArray[np.uint32]:
+        """Return the (positions, NUM_PERM) permuted values of shingle hashes."""
         with np.errstate(over="ignore"):  # uint32 arithmetic wraps, as datasketch's affine32
             return _fmix32(hashes)[:, None] * self.a[None, :] + self.b[None, :]
 
-    def item(self, group: str, sequence: Sequence[str]) -> tuple[bytes, NDArray[np.int64]]:
-        """Return an item's MinHash values and its band keys: whole item and windows, unique."""
-        permuted = self.positions(sequence)
-        whole = permuted.min(axis=0)
-        windows = [
-            permuted[start:end, : WINDOW_BANDS * ROWS].min(axis=0)
-            for start, end in window_bounds(len(sequence))
-        ]
+    def item(
+        self, group: str, hashes: NDArray[np.uint32], row_block: int = ROW_BLOCK
+    ) -> tuple[bytes, NDArray[np.int64]]:
+        """Return an item's MinHash values and its band keys (whole item and windows, unique)
+        from the ``hash32`` of each of its shingle positions, in order.
+
+        The permuted values are made ``row_block`` positions at a time: all of them at once
+        took 512 bytes a position, gigabytes for an item of a few million characters.
+        """
+        bounds = np.array(window_bounds(len(hashes)), dtype=np.int64).reshape(-1, 2)
+        whole = np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)
+        windows = np.full((len(bounds), WINDOW_BANDS * ROWS), whole[0], dtype=np.uint32)
+        for low in range(0, len(hashes), row_block):
+            high = min(low + row_block, len(hashes))
+            permuted = self.positions(hashes[low:high])
+            np.minimum(whole, permuted.min(axis=0), out=whole)
+            for window in np.flatnonzero((bounds[:, 0] < high) & (bounds[:, 1] > low)).tolist():
+                start, end = max(int(bounds[window, 0]), low), min(int(bounds[window, 1]), high)
+                part = permuted[start - low : end - low, : WINDOW_BANDS * ROWS].min(axis=0)
+                np.minimum(windows[window], part, out=windows[window])
         salt = np.array([zlib.crc32(group.encode())], dtype=np.uint64)
         keys = _keys_of(whole[None, :], salt).ravel()
-        if windows:
-            window_keys = _keys_of(np.stack(windows), np.repeat(salt, len(windows))).ravel()
+        if len(windows):
+            window_keys = _keys_of(windows, np.repeat(salt, len(windows))).ravel()
             keys = np.concatenate([keys, window_keys])
         return whole.tobytes(), np.unique(keys)
 
@@ -326,44 +340,93 @@ def score_pairs(
     return sorted(found, key=lambda p: (-p.score, p.first, p.second))
 
 
-def shingle_incidence(texts: Sequence[str]) -> sparse.csr_matrix:
-    """Return a texts-by-shingles matrix with a 1 where a text has a shingle (``shingles``).
+@dataclass(frozen=True, slots=True, eq=False)
+class ShingledTexts:
+    """Every shingle position of several texts, in text order, as ``shingle_sequence`` gives
+    them: text ``t`` has positions ``bounds[t]`` to ``bounds[t + 1]``. Arrays, not a string
+    per shingle: a text of a few million characters would take gigabytes as strings."""
 
-    Each shingle becomes one 64-bit key, exactly: every pair of adjacent characters gets a
-    dense id (fewer than 2**32, as there are fewer pairs than characters), and a shingle,
-    four characters, is the ids of its two halves. Rows of too-short texts are empty.
-    """
-    from scipy import sparse  # a dependency of datasketch, loaded only when linking
+    bounds: NDArray[np.int64]
+    points: NDArray[np.uint32]  # the code points of the texts' ``story_text``, joined
+    starts: NDArray[np.int64]  # where each position's shingle starts in ``points``
 
+    def keys(self) -> NDArray[np.uint64]:
+        """Return an exact 64-bit key of each position's shingle, equal for equal shingles.
+
+        Every pair of adjacent characters gets a dense id (fewer than 2**32, as there are
+        fewer pairs than characters; a code point takes 21 bits, so a pair's value fits in
+        42), and a shingle, four characters, is the ids of its two halves.
+        """
+        if not len(self.starts):
+            return np.zeros(0, dtype=np.uint64)
+        wide = self.points.astype(np.uint64)
+        halves = (wide[:-1] << np.uint64(21)) | wide[1:]
+        half_ids = np.unique(halves, return_inverse=True)[1].ravel().astype(np.uint64)
+        return (half_ids[self.starts] << np.uint64(32)) | half_ids[self.starts + 2]
+
+    def hashes(self) -> NDArray[np.uint32]:
+        """Return ``hash32`` of each position's shingle: CRC-32 of its UTF-8 bytes, by the
+        byte table, one byte of every shingle at a time."""
+        table = _crc32_table()
+        sizes = 1 + (self.points >= 0x80) + (self.points >= 0x800) + (self.points >= 0x10000)
+        crc = np.full(len(self.starts), 0xFFFFFFFF, dtype=np.uint32)
+        for offset in range(SHINGLE):
+            point = self.points[self.starts + offset]
+            size = sizes[self.starts + offset]
+            for index in range(4):
+                step = table[(crc ^ _utf8_byte(point, size, index)) & 0xFF] ^ (crc >> 8)
+                crc = np.where(size > index, step, crc)
+        return crc ^ np.uint32(0xFFFFFFFF)
+
+
+def shingle_texts(texts: Sequence[str]) -> ShingledTexts:
+    """Return the shingle positions of several texts (none for a text too short for any)."""
     stories = [story_text(text) for text in texts]
     lengths = np.array([len(s) for s in stories], dtype=np.int64)
     counts = np.where(lengths >= MIN_CHARS, np.maximum(lengths - SHINGLE + 1, 0), 0)
-    # Shingle k of text t starts at code point starts[t] + k of the texts joined.
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    owners = np.repeat(np.arange(len(stories)), counts)
-    firsts = np.cumsum(counts) - counts
-    positions = np.arange(int(counts.sum())) + np.repeat(starts - firsts, counts)
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    bounds = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    # Position k of text t starts at code point offsets[t] + k.
+    starts = np.arange(int(bounds[-1]), dtype=np.int64) + np.repeat(offsets - bounds[:-1], counts)
     joined = "".join(stories).encode("utf-32-le", errors="surrogatepass")
-    keys = _shingle_keys(np.frombuffer(joined, dtype=np.uint32), positions)
+    return ShingledTexts(bounds, np.frombuffer(joined, dtype=np.uint32), starts)
+
+
+@functools.cache
+def _crc32_table() -> NDArray[np.uint32]:
+    """Return the byte table of CRC-32 (reflected, polynomial 0xEDB88320), as zlib's."""
+    table = np.arange(256, dtype=np.uint32)
+    for _ in range(8):
+        table = np.where(table & 1, (table >> 1) ^ np.uint32(0xEDB88320), table >> 1)
+    table.flags.writeable = False
+    return table
+
+
+def _utf8_byte(point: NDArray[np.uint32], size: NDArray[np.intp], index: int) -> NDArray[np.uint32]:
+    """Return byte ``index`` of each code point's UTF-8 form of ``size`` bytes (any value
+    where the form is shorter)."""
+    if index == 0:
+        lead = np.array([0, 0, 0xC0, 0xE0, 0xF0], dtype=np.uint32)[size]
+        return lead | (point >> (6 * (size - 1)).astype(np.uint32))
+    shift = (6 * np.maximum(size - 1 - index, 0)).astype(np.uint32)
+    return np.uint32(0x80) | ((point >> shift) & np.uint32(0x3F))
+
+
+def shingle_incidence(texts: Sequence[str]) -> sparse.csr_matrix:
+    """Return a texts-by-shingles matrix with a 1 where a text has a shingle (``shingles``)."""
+    from scipy import sparse  # a dependency of datasketch, loaded only when linking
+
+    shingled = shingle_texts(texts)
+    keys = shingled.keys()
+    owners = np.repeat(np.arange(len(texts)), np.diff(shingled.bounds))
     columns = np.unique(keys, return_inverse=True)[1].ravel()
     incidence = sparse.csr_matrix(
         (np.ones(len(keys), dtype=np.int32), (owners, columns)),
-        shape=(len(stories), int(columns.max()) + 1 if len(columns) else 0),
+        shape=(len(texts), int(columns.max()) + 1 if len(columns) else 0),
     )
     incidence.sum_duplicates()
     incidence.data[:] = 1  # a shingle repeated in a text counts once, as in a set
     return incidence
-
-
-def _shingle_keys(points: NDArray[np.uint32], positions: NDArray[np.int64]) -> NDArray[np.uint64]:
-    """Return the exact 64-bit key of the four-character shingle at each position."""
-    if not len(positions):
-        return np.zeros(0, dtype=np.uint64)
-    wide = points.astype(np.uint64)
-    # A code point takes 21 bits, so a pair of them fits in 42 and has a dense id < 2**32.
-    halves = (wide[:-1] << np.uint64(21)) | wide[1:]
-    half_ids = np.unique(halves, return_inverse=True)[1].ravel().astype(np.uint64)
-    return (half_ids[positions] << np.uint64(32)) | half_ids[positions + 2]
 
 
 def _shared_counts(
