@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -288,3 +290,126 @@ def test_key_sharing_pairs_are_every_two_owners_of_one_key(rows):
         if key_a == key_b and a < b
     }
     assert dedupe.shared_key_pairs(owners, keys) == expected
+
+
+@dataclass(frozen=True)
+class _Item:
+    id: int
+    kind: str
+    path: tuple[str, ...]
+    title: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class _Fact:
+    item_id: int | None
+    kind: str
+    payload: dict[str, Any]
+    label: str
+    region_code: str | None
+    region: str | None
+    level: str | None
+    date: str | None
+
+
+# Plan titles that fold alike (width, dashes, brackets, spaces) or not, and facts of every
+# kind facets read, so plan sections find some, all or none of a document's mentions.
+PLAN_TITLES = st.sampled_from(
+    [
+        "《元宇宙 计划（2023—2025年）》",
+        "元宇宙计划(2023-2025年)",
+        "元宇宙计划（2023～2025年）",
+        "数据条例",
+        "《数据条例》",
+        "数据 条例",
+        "",
+    ]
+)
+ITEMS = st.lists(
+    st.tuples(
+        st.sampled_from(["plan_section", "paragraph"]),
+        st.lists(PLAN_TITLES, max_size=2).map(tuple),
+    ),
+    max_size=8,
+)
+PLACES = st.sampled_from(
+    [
+        (None, None),
+        ("510000", "四川省"),
+        ("510100", "成都市"),
+        ("440000", "广东省"),
+        ("510000", None),
+    ]
+)
+FACTS = st.lists(
+    st.tuples(
+        st.none() | st.integers(0, 7),
+        st.sampled_from(["policy", "date", "topic", "target"]),
+        PLAN_TITLES,
+        st.sampled_from([None, "", "计划", "条例"]),
+        PLACES,
+        st.sampled_from([None, "province", "city"]),
+        st.sampled_from([None, "", "2023", "2023-05", "2023-05-01", "2024-01-02"]),
+    ),
+    max_size=12,
+)
+
+
+def _fact(item_id, kind, title, policy_kind, place, level, date) -> _Fact:
+    payload = {
+        "policy": {"normalized_title": title, "kind": policy_kind},
+        "topic": {"triggers": ["VR", "元宇宙"]},
+    }.get(kind, {})
+    return _Fact(item_id, kind, payload, "metaverse", *place, level, date)
+
+
+def _facets_by_definition(items, facts, regions):
+    """document_facets as first written: every plan section scans every policy mention."""
+    from policylens.search.facets import FacetValue, plan_key
+
+    out = {}
+    for item in items:
+        own = [f for f in facts if f.item_id == item.id]
+        plan = []
+        if item.kind == "plan_section" and item.path:
+            key = plan_key(item.path[0])
+            plan = [
+                f
+                for f in facts
+                if f.kind == "policy" and plan_key(f.payload["normalized_title"]) == key
+            ]
+        values = {FacetValue("kind", item.kind)}
+        for f in own + plan:
+            if f.region_code and f.region:
+                parent = None
+                for code, name in regions.lineage(f.region_code, f.region):
+                    values.add(FacetValue("region", name, code, parent))
+                    parent = name
+            if f.level:
+                values.add(FacetValue("level", f.level))
+            if f.kind == "policy" and f.payload.get("kind"):
+                values.add(FacetValue("policy_kind", f.payload["kind"]))
+        for f in own:
+            values.add(FacetValue("fact_type", f.kind))
+            if f.kind == "topic":
+                values.add(FacetValue("topic", f.label))
+                values.update(FacetValue("trigger", t.lower()) for t in f.payload["triggers"])
+        sources = (("date", own), ("policy", own), ("policy", plan))
+        dated = [{f.date for f in source if f.kind == kind and f.date} for kind, source in sources]
+        for date in next(filter(None, dated), set()):
+            values.update({FacetValue("date", date), FacetValue("year", date[:4])})
+        out[item.id] = values
+    return out
+
+
+@settings(max_examples=300)
+@given(items=ITEMS, facts=FACTS)
+def test_document_facets_equal_their_per_section_definition(items, facts):
+    from policylens.search.facets import document_facets
+    from policylens.search.regions import RegionTable
+
+    regions = RegionTable({"510000": ("四川省", ""), "510100": ("成都市", "510000")})
+    items = [_Item(index, kind, path) for index, (kind, path) in enumerate(items)]
+    facts = [_fact(*row) for row in facts]
+    assert document_facets(items, facts, regions) == _facets_by_definition(items, facts, regions)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select, update
@@ -17,10 +19,11 @@ from policylens.errors import SearchError
 from policylens.ingest import Source, load
 from policylens.pipeline import process
 from policylens.search import match
-from policylens.search.facets import unpack_facets
+from policylens.search.facets import FacetValue, document_facets, unpack_facets
 from policylens.search.filters import FilterTokens
 from policylens.search.match import match_query, newest_matches
 from policylens.search.rank import occurrences
+from policylens.search.regions import RegionTable
 from policylens.search.snippet import make_snippet
 from policylens.search.tokens import query_terms, text_tokens
 from policylens.store import Store
@@ -460,3 +463,71 @@ def test_snippet_html_escapes_the_text():
     assert "&lt;script&gt;" in html and "&amp;" in html
     assert "<mark>区块链</mark>" in html and "<mark>婚姻</mark>" in html
     assert [snippet.text[s:e] for s, e in snippet.highlights] == ["区块链", "婚姻"]
+
+
+@dataclass(frozen=True)
+class _Item:
+    id: int
+    kind: str
+    path: tuple[str, ...] = ()
+    title: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class _Fact:
+    item_id: int | None
+    kind: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
+    region_code: str | None = None
+    region: str | None = None
+    level: str | None = None
+    date: str | None = None
+
+
+def test_plan_sections_take_the_facets_of_their_plans_mentions_only():
+    plan = "《四川省 元宇宙行动计划（2023—2025年）》"  # folds to the mentions' title
+    items = [
+        _Item(1, "paragraph"),
+        _Item(2, "plan_section", (plan, "一、总体要求")),
+        _Item(3, "plan_section", (plan,)),
+        _Item(4, "plan_section", ("其他计划",)),
+        _Item(5, "paragraph", (plan,)),
+    ]
+    mention = {"normalized_title": "四川省元宇宙行动计划(2023-2025年)", "kind": "行动计划"}
+    facts = [
+        _Fact(1, "policy", mention, "", "510000", "四川省", "province", "2023-05-01"),
+        _Fact(None, "policy", mention, date="2023-06"),
+        _Fact(1, "policy", {"normalized_title": "数据条例", "kind": "条例"}, date="2020"),
+        _Fact(3, "date", date="2024-01-02"),
+    ]
+    regions = RegionTable({"510000": ("四川省", "")})
+    values = document_facets(items, facts, regions)
+    sichuan = {FacetValue("region", "四川省", "510000"), FacetValue("level", "province")}
+    from_plan = {*sichuan, FacetValue("policy_kind", "行动计划")}
+    assert values[2] == {
+        FacetValue("kind", "plan_section"),
+        *from_plan,
+        *(FacetValue("date", d) for d in ("2023-05-01", "2023-06")),
+        FacetValue("year", "2023"),
+    }
+    # A section's own news date wins over its plan's dates; its plan's places still count.
+    assert values[3] == {
+        FacetValue("kind", "plan_section"),
+        FacetValue("fact_type", "date"),
+        *from_plan,
+        FacetValue("date", "2024-01-02"),
+        FacetValue("year", "2024"),
+    }
+    # Neither a section of a plan the document never mentions nor a non-section takes any.
+    assert values[4] == {FacetValue("kind", "plan_section")}
+    assert values[5] == {FacetValue("kind", "paragraph")}
+    assert values[1] == {
+        FacetValue("kind", "paragraph"),
+        FacetValue("fact_type", "policy"),
+        *sichuan,
+        *(FacetValue("policy_kind", k) for k in ("行动计划", "条例")),
+        *(FacetValue("date", d) for d in ("2023-05-01", "2020")),
+        *(FacetValue("year", y) for y in ("2023", "2020")),
+    }

@@ -11,7 +11,7 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -141,12 +141,26 @@ def plan_key(title: str) -> str:
     return re.sub(r"\s+", "", text).strip("《》")
 
 
-def plan_policies(item: IndexedItem, policies: Sequence[IndexedFact]) -> list[IndexedFact]:
-    """Return the document's mentions of the plan a plan section belongs to (maybe none)."""
-    if item.kind != "plan_section" or not item.path:
-        return []
-    key = plan_key(item.path[0])
-    return [fact for fact in policies if plan_key(fact.payload["normalized_title"]) == key]
+def policies_by_plan(policies: Iterable[IndexedFact]) -> dict[str, list[IndexedFact]]:
+    """Return a document's policy mentions grouped by folded title (``plan_key``), in order."""
+    # Folded once per document: folding them again for each of a big plan's thousands of
+    # sections made indexing quadratic.
+    by_key: dict[str, list[IndexedFact]] = {}
+    for fact in policies:
+        by_key.setdefault(plan_key(fact.payload["normalized_title"]), []).append(fact)
+    return by_key
+
+
+@dataclass(frozen=True, slots=True)
+class PlanFacets:
+    """What a plan section takes from its plan's policy mentions: their region, level and
+    policy kind values, and their dates (the section's when it has none of its own)."""
+
+    values: frozenset[FacetValue] = frozenset()
+    dates: frozenset[str] = frozenset()
+
+
+NO_PLAN = PlanFacets()
 
 
 def _region_values(facts: Iterable[IndexedFact], regions: RegionTable) -> set[FacetValue]:
@@ -162,33 +176,69 @@ def _region_values(facts: Iterable[IndexedFact], regions: RegionTable) -> set[Fa
     return values
 
 
-def item_dates(facts: Sequence[IndexedFact], plan: Sequence[IndexedFact]) -> set[str]:
+def _policy_kinds(facts: Iterable[IndexedFact]) -> set[FacetValue]:
+    return {
+        FacetValue(POLICY_KIND, fact.payload["kind"])
+        for fact in facts
+        if fact.kind == "policy" and fact.payload.get("kind")
+    }
+
+
+def _dates(facts: Iterable[IndexedFact], kind: str) -> set[str]:
+    return {fact.date for fact in facts if fact.kind == kind and fact.date}
+
+
+def plan_facets(mentions: Sequence[IndexedFact], regions: RegionTable) -> PlanFacets:
+    """Return what the sections of a plan take from the plan's policy mentions."""
+    values = _region_values(mentions, regions) | _policy_kinds(mentions)
+    return PlanFacets(frozenset(values), frozenset(_dates(mentions, "policy")))
+
+
+def section_plan(item: IndexedItem, plans: Mapping[str, PlanFacets]) -> PlanFacets:
+    """Return what an item takes from the plan its path starts with: nothing unless it is a
+    plan section whose plan the document mentions (``plans`` is keyed by ``plan_key``)."""
+    if item.kind != "plan_section" or not item.path:
+        return NO_PLAN
+    return plans.get(plan_key(item.path[0]), NO_PLAN)
+
+
+def item_dates(facts: Sequence[IndexedFact], plan: PlanFacets) -> set[str]:
     """Return an item's dates: its own news date, else its policies' dates, else its plan's."""
-    for kinds, source in ((("date",), facts), (("policy",), facts), (("policy",), plan)):
-        dates = {fact.date for fact in source if fact.kind in kinds and fact.date}
-        if dates:
-            return dates
-    return set()
+    return _dates(facts, "date") or _dates(facts, "policy") or set(plan.dates)
 
 
 def item_facets(
     item: IndexedItem,
     facts: Sequence[IndexedFact],
-    plan: Sequence[IndexedFact],
+    plan: PlanFacets,
     regions: RegionTable,
 ) -> set[FacetValue]:
-    """Return every facet value of an item, given its facts and its plan's policy mentions."""
+    """Return every facet value of an item, given its facts and what it takes from its plan."""
     values = {FacetValue(KIND, item.kind)}
-    values |= _region_values([*facts, *plan], regions)
+    values |= _region_values(facts, regions) | _policy_kinds(facts) | plan.values
     for fact in facts:
         values.add(FacetValue(FACT_TYPE, fact.kind))
         if fact.kind == "topic":
             values.add(FacetValue(TOPIC, fact.label))
             values.update(FacetValue(TRIGGER, t.lower()) for t in fact.payload["triggers"])
-    for fact in [*facts, *plan]:
-        if fact.kind == "policy" and fact.payload.get("kind"):
-            values.add(FacetValue(POLICY_KIND, fact.payload["kind"]))
     for date in item_dates(facts, plan):
         values.add(FacetValue(DATE, date))
         values.add(FacetValue(YEAR, date[:4]))
     return values
+
+
+def document_facets(
+    items: Iterable[IndexedItem], facts: Sequence[IndexedFact], regions: RegionTable
+) -> dict[int, set[FacetValue]]:
+    """Return the facet values of every item of one document, by item id."""
+    by_item: dict[int | None, list[IndexedFact]] = {}
+    for fact in facts:
+        by_item.setdefault(fact.item_id, []).append(fact)
+    # Each plan's values are made once, not once per section: a big plan has thousands of
+    # sections and mentions, and per-section work over the mentions was quadratic.
+    policies = policies_by_plan(fact for fact in facts if fact.kind == "policy")
+    plans = {key: plan_facets(mentions, regions) for key, mentions in policies.items()}
+    return {
+        item.id: item_facets(item, by_item.get(item.id, []), section_plan(item, plans), regions)
+        for item in items
+    }

@@ -32,9 +32,8 @@ from policylens.search.facets import (
     FacetValue,
     IndexedFact,
     IndexedItem,
-    item_facets,
+    document_facets,
     pack_facets,
-    plan_policies,
     unpack_facets,
     value_tokens,
 )
@@ -234,13 +233,7 @@ def _facet_values(
     table = regions or RegionTable({})
     values: dict[int, set[FacetValue]] = {}
     for document in documents:
-        by_item: dict[int | None, list[IndexedFact]] = {}
-        for fact in document.facts:
-            by_item.setdefault(fact.item_id, []).append(fact)
-        policies = [fact for fact in document.facts if fact.kind == "policy"]
-        for item in document.items:
-            plan = plan_policies(item, policies)
-            values[item.id] = item_facets(item, by_item.get(item.id, []), plan, table)
+        values.update(document_facets(document.items, document.facts, table))
     return values
 
 
