@@ -156,3 +156,23 @@ def test_cli_bench_reports_every_compared_figure_as_json():
     # The seconds are rounded to milliseconds: the speed-up lies between their bounds' ratios.
     one, two, half = report["workers_1_s"], report["workers_2_s"], 0.0005
     assert (one - half) / (two + half) <= report["workers_speedup"] <= (one + half) / (two - half)
+
+
+@pytest.mark.parametrize("size", ["nan", "inf", "-inf", "1e400", "0", "-0", "-1"])
+def test_cli_ingest_refuses_a_max_size_that_is_not_a_positive_number(tmp_path, size):
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    result = CliRunner().invoke(app, ["ingest", str(CORPUS), "--db", url, f"--max-size={size}"])
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.replace("│", " ").split())  # unwrapped from its box
+    assert "Invalid value for '--max-size'" in message and "greater than 0" in message
+    assert "internal error" not in message
+    assert not (tmp_path / "kb.db").exists()  # refused before any work
+
+
+def test_cli_ingest_takes_a_fractional_max_size(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    small = sorted(CORPUS.glob("000_*.txt"))[0]  # 11,000 bytes
+    stored = json.loads(run("ingest", str(small), "--db", url, "--max-size", "0.02", "--json"))
+    assert [r["status"] for r in stored] == ["stored"]
+    result = CliRunner().invoke(app, ["ingest", str(small), "--db", url, "--max-size", "0.01"])
+    assert result.exit_code == 1 and "limit" in result.output  # 10,485 bytes: over it

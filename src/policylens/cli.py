@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import math
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -34,6 +35,15 @@ from policylens.store import ItemRecord
 from policylens.store.facts import FactRecord
 
 
+def _positive_megabytes(value: float | None) -> float | None:
+    """Return a --max-size as given, refusing one no file size compares with sensibly."""
+    # nan and inf pass typer's float parsing and a min= range, then fail on every file;
+    # zero or a negative limit would refuse every file.
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise typer.BadParameter("Input should be a finite number of megabytes greater than 0")
+    return value
+
+
 @app.command()
 def ingest(
     inputs: Annotated[list[str], typer.Argument(help="Files, folders or http(s) URLs.")],
@@ -54,7 +64,12 @@ def ingest(
         typer.Option("--dask", help="Dask scheduler address, or 'local' for a LocalCluster."),
     ] = None,
     max_size: Annotated[
-        float | None, typer.Option("--max-size", help="Largest file accepted, in MB [default: 50].")
+        float | None,
+        typer.Option(
+            "--max-size",
+            callback=_positive_megabytes,
+            help="Largest file accepted, in MB (a number > 0) [default: 50].",
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
