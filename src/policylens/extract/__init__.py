@@ -35,12 +35,12 @@ EXTRACTOR_NAMES = ("policy.v1", "target.v1", "funding.v1", *(n for n, _ in DEFAU
 
 def _anchor(
     item: Item,
-    mentions: list[PolicyMention],
+    own: list[PolicyMention],
     plan_policies: dict[str, PolicyMention],
     ctx: DocContext,
 ) -> tuple[Place | None, str | None]:
-    """Return the place and title of the policy an item is about, for its targets and money."""
-    own = [m for m in mentions if m.prov.item_index == item.index]
+    """Return the place and title of the policy an item is about, for its targets and money,
+    given the item's own mentions."""
     if item.kind == "plan_section" and item.path:
         key = normalize_title(item.path[0].removeprefix("附："), ctx.res.t2s)
         plan = plan_policies.get(key)
@@ -59,10 +59,14 @@ def extract_document(document: Document, res: Resources) -> tuple[Fact, ...]:
     mentions = consolidate([m for item in items for m in extract_policies(item, ctx)])
     mentions = complete_main_policy(mentions, document, ctx)
     plan_policies = {m.normalized_title: m for m in mentions}
+    # Grouped once: a plan of thousands of sections and mentions made a scan per item quadratic.
+    by_item: dict[int, list[PolicyMention]] = {}
+    for mention in mentions:
+        by_item.setdefault(mention.prov.item_index, []).append(mention)
     facts: list[Fact] = list(mentions)
     for item in items:
-        place, policy = _anchor(item, mentions, plan_policies, ctx)
-        own = [m for m in mentions if m.prov.item_index == item.index]
+        own = by_item.get(item.index, [])
+        place, policy = _anchor(item, own, plan_policies, ctx)
         facts.extend(extract_targets(item, ctx, place, policy, own))
         facts.extend(extract_funding(item, ctx, place))
         for _, extractor in DEFAULT_EXTRACTORS:
