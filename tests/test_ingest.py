@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import http.server
+import io
 import json
 import os
 import random
 import re
 import shutil
 import struct
+import threading
+import time
+import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,6 +160,20 @@ def test_load_decodes_every_encoding_back_to_the_passage(
     assert codecs.decode(data, raw.encoding).removeprefix("\ufeff") == passage
 
 
+def test_utf16_without_bom_keeps_pinyin_tone_letters_as_text(tmp_path: Path) -> None:
+    """003 glosses characters with pinyin (chǎn, yè): accented Latin letters are ordinary text."""
+    text = DOC_003.read_text("utf-8")
+    assert re.search("[ǎèù]", text)
+    path = tmp_path / "003-utf-16-le.txt"
+    path.write_bytes(text.encode("utf-16-le"))
+    db = _db(tmp_path)
+
+    (result,) = api.ingest([str(path)], db=db).results
+
+    assert result.status == "stored", result.problem
+    assert "产业" in api.document(str(result.document_id), db).clean_text
+
+
 # --------------------------------------------------------------------------- formats
 
 
@@ -247,6 +266,196 @@ def test_format_fixtures_ingest_end_to_end(tmp_path: Path) -> None:
     assert all(d.items > 0 for d in docs)
 
 
+def _html_page(charset: str) -> str:
+    """Return a news page holding the simplified passage, declaring ``charset``."""
+    lines = [line for line in _simplified_passage().splitlines() if line.strip()]
+    paragraphs = "".join(f"<p>{line}</p>" for line in lines)
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="{charset}"><title>元宇宙政策速递</title>'
+        f"</head><body><article><h1>元宇宙政策速递</h1>{paragraphs}</article></body></html>"
+    )
+
+
+HTML_DECLARED_CHARSETS = [
+    # Codecs that are not text encodings, or refuse to decode: the declaration is ignored.
+    pytest.param("rot13", "utf-8", id="rot13"),
+    pytest.param("hex", "utf-8", id="hex"),
+    pytest.param("base64", "utf-8", id="base64"),
+    pytest.param("zlib", "utf-8", id="zlib"),
+    pytest.param("undefined", "utf-8", id="undefined"),
+    pytest.param("utf-16", "utf-8", id="utf-16-label-on-an-ascii-page"),
+    # UTF-8 or GBK under a Western label: the bytes decide.
+    pytest.param("iso-8859-1", "utf-8", id="utf-8-labelled-iso-8859-1"),
+    pytest.param("latin-1", "utf-8", id="utf-8-labelled-latin-1"),
+    pytest.param("windows-1252", "utf-8", id="utf-8-labelled-windows-1252"),
+    pytest.param("iso-8859-1", "gbk", id="gbk-labelled-iso-8859-1"),
+    # A right label is still honoured.
+    pytest.param("gbk", "gbk", id="gbk-labelled-gbk"),
+]
+
+
+@pytest.mark.parametrize(("declared", "encoding"), HTML_DECLARED_CHARSETS)
+def test_html_declared_charset_is_used_only_when_it_fits(
+    tmp_path: Path, declared: str, encoding: str
+) -> None:
+    path = tmp_path / "page.html"
+    path.write_bytes(_html_page(declared).encode(encoding))
+
+    raw = load(Source(str(path)), load_settings(env={}))
+
+    assert raw.format == "html"
+    assert "工业和信息化部元宇宙标准化工作组" in raw.raw_text
+    assert "元宇宙产业集聚区" in raw.raw_text
+
+
+def _pdf_with_info_title(value: bytes) -> bytes:
+    """Return plan.pdf with its /Info /Title replaced in place by another PDF object.
+
+    The new object is padded to the old one's length, so the cross-reference table
+    still points at every object.
+    """
+    data = (FORMATS / "plan.pdf").read_bytes()
+    match = re.search(rb"/Title (<[0-9a-fA-F]*>)", data)
+    assert match, "plan.pdf has no hex-string /Title to replace"
+    assert len(value) <= len(match.group(1))
+    return data[: match.start(1)] + value.ljust(len(match.group(1))) + data[match.end(1) :]
+
+
+@pytest.mark.parametrize(
+    "title",
+    [b"42", b"[(a) (b)]", b"<< /A 1 >>", b"true", b"null"],
+    ids=["number", "array", "dictionary", "boolean", "null"],
+)
+def test_pdf_whose_title_is_not_a_string_is_stored_without_one(
+    tmp_path: Path, title: bytes
+) -> None:
+    path = tmp_path / "plan.pdf"
+    path.write_bytes(_pdf_with_info_title(title))
+    db = _db(tmp_path)
+
+    assert load(Source(str(path)), load_settings(env={})).title is None
+    (result,) = api.ingest([str(path)], db=db).results
+
+    assert (result.status, result.problem) == ("stored", None)
+    assert "重庆" in api.document(str(result.document_id), db).clean_text
+
+
+def test_pdf_string_title_is_stripped(tmp_path: Path) -> None:
+    path = tmp_path / "plan.pdf"
+    path.write_bytes(_pdf_with_info_title(b"(  Plan 2023  )"))
+    raw = load(Source(str(path)), load_settings(env={}))
+    assert raw.title == "Plan 2023"
+
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def _docx_with_parts(parts: dict[str, bytes]) -> bytes:
+    """Return a real python-docx document with some parts replaced or added."""
+    import docx
+
+    buffer = io.BytesIO()
+    document = docx.Document()
+    document.add_paragraph("关于印发元宇宙产业表格的通知")
+    document.save(buffer)
+    original = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in original.infolist():
+            archive.writestr(info.filename, parts.pop(info.filename, original.read(info)))
+        for name, payload in parts.items():
+            archive.writestr(name, payload)
+    return out.getvalue()
+
+
+def _docx_with_body(body: str) -> bytes:
+    """Return a DOCX whose body holds a title paragraph, then ``body`` (WordprocessingML)."""
+    xml = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="{W_NS}">'
+        f"<w:body><w:p><w:r><w:t>关于印发元宇宙产业表格的通知</w:t></w:r></w:p>{body}"
+        "<w:sectPr/></w:body></w:document>"
+    )
+    return _docx_with_parts({"word/document.xml": xml.encode()})
+
+
+def _tc(text: str, properties: str = "") -> str:
+    cell_properties = f"<w:tcPr>{properties}</w:tcPr>" if properties else ""
+    return f"<w:tc>{cell_properties}<w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:tc>"
+
+
+def _tbl(rows: list[str]) -> str:
+    grid = "<w:tblGrid><w:gridCol/><w:gridCol/></w:tblGrid>"
+    return f"<w:tbl><w:tblPr/>{grid}{''.join(f'<w:tr>{row}</w:tr>' for row in rows)}</w:tbl>"
+
+
+HUGE_SPAN = '<w:gridSpan w:val="2000000000"/>'
+WIDE_SPAN = '<w:gridSpan w:val="100000"/>'
+MERGE_START = '<w:vMerge w:val="restart"/>'
+MERGE_GO_ON = "<w:vMerge/>"
+
+# name: (table body, rows its text must hold, how many rows)
+HOSTILE_DOCX_TABLES = {
+    "gridspan-two-billion": (
+        _tbl([_tc("目标", HUGE_SPAN) + _tc("1500亿元")]),
+        ["目标 | 1500亿元"],
+        1,
+    ),
+    "gridspan-100000-in-200-rows": (
+        _tbl([_tc(f"第{i}行", WIDE_SPAN) + _tc("100家") for i in range(200)]),
+        ["第0行 | 100家", "第199行 | 100家"],
+        200,
+    ),
+    "vmerge-over-5000-rows": (
+        _tbl(
+            [_tc("链主企业", MERGE_START) + _tc("第0行")]
+            + [_tc("", MERGE_GO_ON) + _tc(f"第{i}行") for i in range(1, 5001)]
+        ),
+        ["链主企业 | 第0行", " | 第5000行"],
+        5001,
+    ),
+    "vmerge-in-the-first-row": (
+        _tbl([_tc("链主企业", MERGE_GO_ON) + _tc("5家")]),
+        ["链主企业 | 5家"],
+        1,
+    ),
+    "gridspan-not-a-number": (
+        _tbl([_tc("场景", '<w:gridSpan w:val="abc"/>') + _tc("100个")]),
+        ["场景 | 100个"],
+        1,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_DOCX_TABLES))
+def test_docx_table_reads_each_cell_once(tmp_path: Path, name: str) -> None:
+    body, expected_rows, row_count = HOSTILE_DOCX_TABLES[name]
+    path = tmp_path / f"{name}.docx"
+    path.write_bytes(_docx_with_body(body))
+
+    raw = load(Source(str(path)), load_settings(env={}))
+
+    lines = raw.raw_text.splitlines()
+    assert lines[0] == "关于印发元宇宙产业表格的通知"
+    assert len(lines) == 1 + row_count
+    for row in expected_rows:
+        assert row in lines
+
+
+def _zeros_part(size: int) -> Callable[[], bytes]:
+    return lambda: _docx_with_parts({"word/media/zeros.bin": bytes(size)})
+
+
+def _empty_paragraphs(count: int) -> Callable[[], bytes]:
+    return lambda: _docx_with_body("<w:p/>" * count)
+
+
+def _mixed_part(random_size: int, zeros_size: int) -> Callable[[], bytes]:
+    """A part that deflates about 60x: nothing a zip bomb check by ratio would stop."""
+    return lambda: _docx_with_parts(
+        {"word/media/mixed.bin": _random_bytes(random_size, seed=3) + bytes(zeros_size)}
+    )
+
+
 # --------------------------------------------------------------------------- folders
 
 
@@ -306,6 +515,31 @@ def test_expand_inputs_reports_a_missing_name_and_goes_on(tmp_path: Path) -> Non
     assert entries[0].source == missing
     assert "no such" in entries[0].problem
     assert entries[1] == Source(str(DOC_000))
+
+
+def test_ingest_folder_with_a_file_name_that_is_not_utf8(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(DOC_000, folder / "good.txt")
+    try:
+        with open(os.path.join(os.fsencode(folder), b"bad\xff\xfe.txt"), "wb") as out:
+            out.write(DOC_002.read_bytes())
+    except OSError as exc:  # a file system that only takes UTF-8 names (macOS APFS)
+        pytest.skip(f"cannot create a file with a non-UTF-8 name here: {exc}")
+    db = _db(tmp_path)
+
+    report = api.ingest([str(folder)], db=db)
+
+    recorded = f"{folder}/bad\\xff\\xfe.txt"
+    assert [(r.source, r.status) for r in report.results] == [
+        (recorded, "stored"),
+        (str(folder / "good.txt"), "stored"),
+    ]
+    assert sorted(d.source for d in api.documents(db)) == sorted(
+        [recorded, str(folder / "good.txt")]
+    )
+    stored = api.document(recorded, db)
+    assert "浙江" in stored.clean_text
 
 
 # --------------------------------------------------------------------------- bad input
@@ -371,6 +605,34 @@ BAD_INPUTS = {
     "corrupt-pdf": BadInput(_writer("broken.pdf", b"%PDF-1.4 garbage"), ("pdf",)),
     "corrupt-docx": BadInput(_writer("broken.docx", b"this is not a zip archive"), ("docx",)),
     "zip-not-docx": BadInput(_writer("archive.docx", _zip_that_is_not_docx), ("docx",)),
+    "invisible-characters-only": BadInput(
+        _writer("invisible.txt", "\ufeff\u200b\u200c\u200d\u2060\n\u200b\ufeff\n".encode()),
+        ("empty", "no text"),
+    ),
+    "docx-without-body": BadInput(
+        _writer(
+            "nobody.docx",
+            lambda: _docx_with_parts(
+                {"word/document.xml": f'<w:document xmlns:w="{W_NS}"/>'.encode()}
+            ),
+        ),
+        ("not a readable docx",),
+    ),
+    "docx-foreign-core-properties": BadInput(
+        _writer("core.docx", lambda: _docx_with_parts({"docProps/core.xml": b"<root/>"})),
+        ("not a readable docx",),
+    ),
+    "docx-bomb-30mb-of-zeros": BadInput(
+        _writer("zeros.docx", _zeros_part(30 * 1024 * 1024)), ("expands to 30.",)
+    ),
+    "docx-bomb-2-million-empty-paragraphs": BadInput(
+        _writer("paragraphs.docx", _empty_paragraphs(2_000_000)), ("expands to",)
+    ),
+    "docx-expanding-past-20x-max-size": BadInput(
+        _writer("mixed.docx", _mixed_part(200_000, 12 * 1024 * 1024)),
+        ("over the 10.0 mb allowed",),
+        max_mb=0.5,
+    ),
 }
 
 
@@ -648,3 +910,46 @@ def test_ingest_url_reads_html_and_pdf_over_http(local_site, tmp_path):
     assert [d.format for d in docs] == ["html", "pdf"]
     assert docs[0].source == f"{local_site}/article.html"
     assert "重庆" in (docs[0].title or "")
+
+
+@pytest.fixture
+def dripping_site() -> Iterator[str]:
+    """Serve an HTML page on 127.0.0.1 that sends one byte every 0.1 s (for 20 s)."""
+
+    class Dripping(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", "200")
+            self.end_headers()
+            try:
+                for _ in range(200):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:  # the client gave up: that is the point
+                pass
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Dripping)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/slow.html"
+    server.shutdown()
+    server.server_close()
+
+
+def test_ingest_url_gives_up_on_a_download_that_never_ends(dripping_site: str, tmp_path: Path):
+    # Each byte comes well within the 0.5 s read timeout; the whole download may take 1.5 s.
+    settings = load_settings(env={}, db_url=_db(tmp_path), http_timeout_s=0.5)
+    started = time.monotonic()
+
+    (result,) = api.ingest([dripping_site], settings=settings).results
+
+    assert time.monotonic() - started < 5
+    assert result.status == "error"
+    assert result.problem is not None
+    assert result.problem.startswith("download took longer than 1.5 s"), result.problem

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import os
+import string
+import time
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from policylens.config import Settings
 from policylens.errors import IngestError
@@ -20,13 +24,54 @@ from policylens.ingest.formats import (
 )
 from policylens.model import RawDocument
 
+# A URL download may take this many times the per-read timeout (POLICYLENS_HTTP_TIMEOUT)
+# in all: a slow server gets time to send a large file, a dripping one is cut off.
+DOWNLOAD_DEADLINE_FACTOR = 3
+
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """One input to read: a file path or an http(s) URL."""
+    """One input to read: a file path or an http(s) URL.
+
+    ``name`` is what is recorded and reported, always valid Unicode; ``path`` is the real
+    file name to open when it differs (a name with bytes that are not UTF-8).
+    """
 
     name: str
     is_url: bool = False
+    path: str | None = None
+
+    @property
+    def location(self) -> str:
+        """Return the file path or URL to read."""
+        return self.path or self.name
+
+
+def file_source(path: str) -> Source:
+    """Return the Source of a file path, recording a printable name if the real one is not."""
+    name = printable_name(path)
+    return Source(name) if name == path else Source(name, path=path)
+
+
+def printable_name(name: str) -> str:
+    """Return a file name as valid Unicode: bytes that are not UTF-8 become visible escapes.
+
+    os.listdir and sys.argv hand such bytes over as lone surrogates, which no database
+    (nor JSON, nor a UTF-8 terminal) accepts; ``bad\\xff.txt`` shows what is on disk.
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
+    return name
+
+
+def printable_url(url: str) -> str:
+    """Return a URL as valid Unicode: bytes that are not UTF-8 are percent-encoded (still
+    the same URL to the server)."""
+    if printable_name(url) == url:
+        return url
+    return quote(os.fsencode(url), safe=string.punctuation)
 
 
 def is_url(value: str) -> bool:
@@ -42,18 +87,18 @@ def expand_inputs(inputs: list[str], settings: Settings) -> Iterator[Source | In
     """
     for value in inputs:
         if is_url(value):
-            yield Source(value, is_url=True)
+            yield Source(printable_url(value), is_url=True)
             continue
         path = Path(value)
         if path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
                 relative = child.relative_to(path).as_posix()
                 if _wanted(relative, settings):
-                    yield Source(str(child))
+                    yield file_source(str(child))
         elif path.is_file():
-            yield Source(str(path))
+            yield file_source(str(path))
         else:
-            yield IngestError(value, "no such file, folder or URL")
+            yield IngestError(printable_name(value), "no such file, folder or URL")
 
 
 def _wanted(relative: str, settings: Settings) -> bool:
@@ -71,10 +116,10 @@ def _wanted(relative: str, settings: Settings) -> bool:
 
 def read_bytes(source: Source, settings: Settings) -> tuple[bytes, str | None]:
     """Return a source's bytes and, for a URL, its content type."""
-    limit = int(settings.max_file_mb * 1024 * 1024)
+    limit = max_file_bytes(settings)
     if source.is_url:
         return _fetch(source.name, limit, settings.http_timeout_s)
-    path = Path(source.name)
+    path = Path(source.location)
     try:
         size = path.stat().st_size
         if size > limit:
@@ -84,13 +129,23 @@ def read_bytes(source: Source, settings: Settings) -> tuple[bytes, str | None]:
         raise IngestError(source.name, f"cannot read file ({exc.strerror or exc})") from exc
 
 
+def max_file_bytes(settings: Settings) -> int:
+    """Return the largest input accepted (--max-size), in bytes."""
+    return int(settings.max_file_mb * 1024 * 1024)
+
+
 def _too_big(size: int, limit_mb: float) -> str:
     return f"file is {size / 1048576:.1f} MB, over the {limit_mb:g} MB limit (--max-size)"
 
 
 def _fetch(url: str, limit: int, timeout: float) -> tuple[bytes, str | None]:
+    """Return a URL's body and content type; ``timeout`` bounds each read and, times
+    DOWNLOAD_DEADLINE_FACTOR, the whole download (checked as each chunk arrives, so one
+    read may overrun it by up to ``timeout``)."""
     import httpx
 
+    allowed_s = DOWNLOAD_DEADLINE_FACTOR * timeout
+    deadline = time.monotonic() + allowed_s
     try:
         with httpx.stream(
             "GET",
@@ -104,6 +159,8 @@ def _fetch(url: str, limit: int, timeout: float) -> tuple[bytes, str | None]:
             chunks: list[bytes] = []
             received = 0
             for chunk in response.iter_bytes():
+                if time.monotonic() > deadline:
+                    raise IngestError(url, _too_slow(allowed_s, timeout))
                 received += len(chunk)
                 if received > limit:
                     raise IngestError(url, _too_big(received, limit / 1048576))
@@ -111,7 +168,16 @@ def _fetch(url: str, limit: int, timeout: float) -> tuple[bytes, str | None]:
             content_type = response.headers.get("content-type", "").split(";")[0].strip()
             return b"".join(chunks), content_type or None
     except httpx.HTTPError as exc:
+        if time.monotonic() > deadline:
+            raise IngestError(url, _too_slow(allowed_s, timeout)) from exc
         raise IngestError(url, f"could not fetch ({type(exc).__name__}: {exc})") from exc
+
+
+def _too_slow(allowed_s: float, timeout: float) -> str:
+    return (
+        f"download took longer than {allowed_s:g} s "
+        f"({DOWNLOAD_DEADLINE_FACTOR} x the {timeout:g} s URL timeout, POLICYLENS_HTTP_TIMEOUT)"
+    )
 
 
 def detect_format(name: str, data: bytes, content_type: str | None) -> str:
@@ -132,6 +198,12 @@ def detect_format(name: str, data: bytes, content_type: str | None) -> str:
     )
 
 
+def is_blank(text: str) -> bool:
+    """Return whether text shows nothing: only whitespace, BOMs, zero-width and control marks."""
+    # Cf holds U+FEFF, U+200B-U+200D, U+2060 and the direction marks; Cc the control codes.
+    return all(ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc") for ch in text)
+
+
 def load(source: Source, settings: Settings) -> RawDocument:
     """Return the RawDocument of one source; raise IngestError naming it and the problem."""
     data, content_type = read_bytes(source, settings)
@@ -139,10 +211,10 @@ def load(source: Source, settings: Settings) -> RawDocument:
         raise IngestError(source.name, "empty file")
     fmt = detect_format(source.name, data, content_type)
     try:
-        extracted = extract(data, fmt)
+        extracted = extract(data, fmt, max_file_bytes(settings))
     except FormatError as exc:
         raise IngestError(source.name, str(exc)) from exc
-    if not extracted.text.strip():
+    if is_blank(extracted.text):
         raise IngestError(source.name, "no text in the document")
     return RawDocument(
         source=source.name,

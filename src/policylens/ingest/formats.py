@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import codecs
 import io
+import unicodedata
+import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from charset_normalizer import from_bytes
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
 
 FORMAT_BY_SUFFIX = {
     ".txt": "txt",
@@ -33,6 +40,25 @@ CJK_ENCODINGS = ["gb18030", "big5", "big5hkscs", "utf_16", "shift_jis", "euc_kr"
 
 
 UTF16_MIN_PLAUSIBLE = 0.95
+
+# Python names of the single-byte Western code pages that servers and editors put on pages
+# by default. A Chinese page labelled with one of them was mislabelled, so when its bytes
+# are not plain ASCII the label is not trusted and the bytes decide (UTF-8, then detection).
+WESTERN_SINGLE_BYTE = frozenset({"ascii", "iso8859-1", "iso8859-15", "cp1252"})
+# A declared charset was read from the page as ASCII, so it must read ASCII bytes as ASCII;
+# this rules out UTF-16/32 labels on an ASCII page, EBCDIC, UTF-7 and escape codecs.
+ASCII_PROBE = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+
+# DOCX is a zip; python-docx inflates every part it reads. Real DOCX parts are XML that
+# deflates 5-20x and media that is already compressed, so a document may expand to at
+# most DOCX_MAX_EXPANSION times its own size (Apache POI's zip-bomb guard uses 100x too),
+# never below DOCX_MIN_EXPANDED_LIMIT (so a small file is not refused for one repetitive
+# part) and never above DOCX_MAX_EXPANSION_OF_LIMIT times the largest file accepted
+# (--max-size): at 50 MB, 1 GB. Millions of empty paragraphs in a small file are refused
+# by the ratio; python-docx would otherwise take minutes walking them.
+DOCX_MAX_EXPANSION = 100
+DOCX_MIN_EXPANDED_LIMIT = 10 * 1024 * 1024
+DOCX_MAX_EXPANSION_OF_LIMIT = 20
 
 
 class FormatError(ValueError):
@@ -128,8 +154,22 @@ def _plausible_text_share(text: str) -> float:
         or "\u3000" <= ch <= "\u303f"
         or "\uff00" <= ch <= "\uffef"
         or ch in "“”‘’—…·"
+        or _is_accented_latin(ch)
     )
     return ordinary / len(text)
+
+
+def _is_accented_latin(ch: str) -> bool:
+    """Return whether a character is a Latin letter with a diacritic (pinyin tones: ǎ è ù ü).
+
+    Other letters stay implausible: bytes of other encodings read as UTF-16 give Hangul
+    and rare CJK blocks, which must keep failing the check.
+    """
+    return (
+        not ch.isascii()
+        and unicodedata.category(ch).startswith("L")
+        and unicodedata.name(ch, "").startswith("LATIN ")
+    )
 
 
 def extract_html(data: bytes) -> Extracted:
@@ -149,27 +189,53 @@ def extract_html(data: bytes) -> Extracted:
         raise FormatError(f"not a readable HTML page ({type(exc).__name__}: {exc})") from exc
     if result is None or not (result.text or "").strip():
         raise FormatError("no main text found in the HTML page")
-    return Extracted(result.text, encoding, result.title or None, result.date or None)
+    return Extracted(result.text, encoding, _title(result.title), result.date or None)
 
 
 def decode_html(data: bytes) -> tuple[str, str]:
-    """Return the page as text, honouring a declared charset before guessing."""
-    head = data[:4096].lower()
+    """Return the page as text, honouring a usable declared charset before guessing."""
+    declared = _declared_charset(data[:4096])
+    if declared is None:
+        return decode_text(data)
+    if declared in WESTERN_SINGLE_BYTE and not data.isascii():
+        # Mislabelled Chinese pages are common (UTF-8 or GBK under a latin-1 label):
+        # let the bytes decide, and keep the label only if they cannot.
+        try:
+            return decode_text(data)
+        except FormatError:
+            pass
+    try:
+        return data.decode(declared), declared
+    except UnicodeError:  # the bytes are not in the declared charset after all
+        return decode_text(data)
+
+
+def _declared_charset(head: bytes) -> str | None:
+    """Return the Python codec name of the page's declared charset, if it is a usable one."""
+    lowered = head.lower()
     for marker in (b'charset="', b"charset='", b"charset="):
-        at = head.find(marker)
+        at = lowered.find(marker)
         if at == -1:
             continue
-        declared = head[at + len(marker) :].split(b'"')[0].split(b"'")[0].split(b";")[0]
-        name = declared.strip().decode("ascii", "ignore").strip(" >/")
-        try:
-            codecs.lookup(name)
-        except (LookupError, ValueError):  # unknown name, or one with a NUL in it
-            break
-        try:
-            return data.decode(name), name
-        except UnicodeDecodeError:
-            break
-    return decode_text(data)
+        declared = lowered[at + len(marker) :].split(b'"')[0].split(b"'")[0].split(b";")[0]
+        return _text_codec(declared.strip().decode("ascii", "ignore").strip(" >/"))
+    return None
+
+
+def _text_codec(name: str) -> str | None:
+    """Return the canonical name of an ASCII-compatible text codec, or None.
+
+    rot13, hex, base64 and zlib are bytes/str transforms, "undefined" refuses to decode,
+    and a UTF-16 label on a page whose label reads as ASCII is wrong: all are ignored.
+    """
+    try:
+        codec = codecs.lookup(name)
+        ascii_compatible = ASCII_PROBE.decode(codec.name) == ASCII_PROBE.decode("ascii")
+    except (LookupError, ValueError):  # unknown name, a NUL in it, or a codec that refuses
+        return None
+    if not codec._is_text_encoding or not ascii_compatible:
+        return None
+    return codec.name
 
 
 def extract_pdf(data: bytes) -> Extracted:
@@ -185,41 +251,99 @@ def extract_pdf(data: bytes) -> Extracted:
     text = "\n\f\n".join(pages)
     if not text.strip():
         raise FormatError("PDF has no text layer (a scan? OCR it first)")
-    return Extracted(text, None, title or None)
+    return Extracted(text, None, _title(title))
 
 
-def extract_docx(data: bytes) -> Extracted:
-    """Return the paragraphs and table rows of a DOCX, in document order."""
+def _title(value: object) -> str | None:
+    """Return a metadata title if it is a non-blank string (a PDF's /Title may be anything)."""
+    if not isinstance(value, str):
+        return None
+    return value.replace("\x00", "").strip() or None
+
+
+def extract_docx(data: bytes, max_file_bytes: int) -> Extracted:
+    """Return the paragraphs and table rows of a DOCX, in document order.
+
+    ``max_file_bytes`` is the largest input accepted; it bounds how far the zip may expand.
+    """
     import docx
-    from docx.document import Document as DocxDocument
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
 
+    _check_docx_expansion(data, max_file_bytes)
     try:
         document: DocxDocument = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises many kinds for a broken zip
         raise FormatError(f"not a readable DOCX ({type(exc).__name__}: {exc})") from exc
-    blocks: list[str] = []
-    for block in document.iter_inner_content():
-        if isinstance(block, Paragraph):
-            blocks.append(block.text)
-        elif isinstance(block, Table):
-            blocks.extend(" | ".join(cell.text.strip() for cell in row.cells) for row in block.rows)
-    text = "\n".join(blocks)
+    try:
+        text = "\n".join(_docx_blocks(document))
+        title = document.core_properties.title
+    except Exception as exc:  # hostile XML can make python-docx raise anything while walking
+        raise FormatError(f"not a readable DOCX ({type(exc).__name__}: {exc})") from exc
     if not text.strip():
         raise FormatError("DOCX holds no text")
     # core_properties.created is when the file was made, not when the policy was
     # published, so it is not taken as a date.
-    return Extracted(text, None, document.core_properties.title or None)
+    return Extracted(text, None, _title(title))
 
 
-def extract(data: bytes, fmt: str) -> Extracted:
-    """Return the text of bytes in the given format."""
+def _check_docx_expansion(data: bytes, max_file_bytes: int) -> None:
+    """Raise FormatError if the zip's parts together declare more bytes than are allowed.
+
+    zipfile (which python-docx reads through) stops a part at its declared size, so the
+    declared sizes bound what will be inflated.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+    except Exception as exc:  # BadZipFile, or a damaged directory zipfile trips over
+        raise FormatError(f"not a readable DOCX ({type(exc).__name__}: {exc})") from exc
+    allowed = docx_expanded_limit(len(data), max_file_bytes)
+    if expanded > allowed:
+        raise FormatError(
+            f"DOCX expands to {_size(expanded)} when unzipped, over the {_size(allowed)} "
+            f"allowed for a {_size(len(data))} file (a zip bomb? the limit is "
+            f"{DOCX_MAX_EXPANSION}x the file, at least {_size(DOCX_MIN_EXPANDED_LIMIT)}, "
+            f"at most {DOCX_MAX_EXPANSION_OF_LIMIT}x --max-size)"
+        )
+
+
+def docx_expanded_limit(file_bytes: int, max_file_bytes: int) -> int:
+    """Return how many bytes a DOCX of ``file_bytes`` may expand to (see DOCX_MAX_EXPANSION)."""
+    by_ratio = max(DOCX_MIN_EXPANDED_LIMIT, DOCX_MAX_EXPANSION * file_bytes)
+    return min(by_ratio, DOCX_MAX_EXPANSION_OF_LIMIT * max_file_bytes)
+
+
+def _size(size: int) -> str:
+    """Return a byte count for people: 30 KB, 10.0 MB, 1.5 GB."""
+    if size < 1024**2:
+        return f"{size / 1024:.0f} KB"
+    if size < 1024**3:
+        return f"{size / 1024**2:.1f} MB"
+    return f"{size / 1024**3:.1f} GB"
+
+
+def _docx_blocks(document: DocxDocument) -> Iterator[str]:
+    """Yield each paragraph's text and each table row's cells joined by " | "."""
+    from docx.table import Table, _Cell
+    from docx.text.paragraph import Paragraph
+
+    for block in document.iter_inner_content():
+        if isinstance(block, Paragraph):
+            yield block.text
+        elif isinstance(block, Table):
+            # The <w:tc> elements themselves, not row.cells: row.cells repeats a cell once
+            # per grid column it spans (gridSpan can claim billions) and follows vertical
+            # merges up the table recursively (deep recursion, or an error in the first row).
+            for row in block.rows:
+                yield " | ".join(_Cell(tc, block).text.strip() for tc in row._tr.tc_lst)
+
+
+def extract(data: bytes, fmt: str, max_file_bytes: int) -> Extracted:
+    """Return the text of bytes in the given format (``max_file_bytes``: see extract_docx)."""
     if fmt == "html":
         return extract_html(data)
     if fmt == "pdf":
         return extract_pdf(data)
     if fmt == "docx":
-        return extract_docx(data)
+        return extract_docx(data, max_file_bytes)
     text, encoding = decode_text(data)
     return Extracted(text, encoding)
