@@ -347,6 +347,32 @@ def test_pdf_string_title_is_stripped(tmp_path: Path) -> None:
     assert raw.title == "Plan 2023"
 
 
+def _encrypted_plan(user_password: str) -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter(clone_from=FORMATS / "plan.pdf")
+    writer.encrypt(user_password=user_password, owner_password="owner", algorithm="AES-256")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def test_pdf_encrypted_with_aes_and_no_user_password_is_read(tmp_path: Path) -> None:
+    # Restricted PDFs (no printing, no copying) open without a password: most are AES.
+    path = tmp_path / "restricted.pdf"
+    path.write_bytes(_encrypted_plan(""))
+    plain = load(Source(str(FORMATS / "plan.pdf")), load_settings(env={}))
+    assert load(Source(str(path)), load_settings(env={})).raw_text == plain.raw_text
+
+
+def test_pdf_with_a_user_password_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "locked.pdf"
+    path.write_bytes(_encrypted_plan("secret"))
+    with pytest.raises(IngestError, match="password-protected") as caught:
+        load(Source(str(path)), load_settings(env={}))
+    assert caught.value.source == str(path)
+
+
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 

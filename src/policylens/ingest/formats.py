@@ -241,11 +241,16 @@ def _text_codec(name: str) -> str | None:
 def extract_pdf(data: bytes) -> Extracted:
     """Return the text layer of a PDF, pages separated by form feeds."""
     from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError
 
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
         title = reader.metadata.title if reader.metadata else None
+    except FileNotDecryptedError as exc:  # an empty user password is tried, and opens most
+        raise FormatError(
+            "PDF is password-protected: save a copy without the password and ingest that"
+        ) from exc
     except Exception as exc:  # a damaged PDF can make pypdf raise almost anything
         raise FormatError(f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
     text = "\n\f\n".join(pages)
