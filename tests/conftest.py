@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +19,31 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GOLD = Path(__file__).resolve().parent / "gold"
 PG_URL_VARIABLE = "POLICYLENS_TEST_PG_URL"
 REQUIRE_SERVICES_VARIABLE = "POLICYLENS_REQUIRE_SERVICES"
+
+
+@dataclass(frozen=True)
+class PlainItem:
+    """An item as the search facets read it (``IndexedItem``), written out for a test."""
+
+    id: int
+    kind: str
+    path: tuple[str, ...] = ()
+    title: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class PlainFact:
+    """A fact as the search facets read it (``IndexedFact``), written out for a test."""
+
+    item_id: int | None
+    kind: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
+    region_code: str | None = None
+    region: str | None = None
+    level: str | None = None
+    date: str | None = None
 
 
 def corpus_files() -> list[Path]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import PlainFact, PlainItem
 from policylens.extract import dates, targets
 from policylens.model import OffsetMap, Span
 from policylens.normalize import normalize, punctuation, residue, script
@@ -292,27 +291,6 @@ def test_key_sharing_pairs_are_every_two_owners_of_one_key(rows):
     assert dedupe.shared_key_pairs(owners, keys) == expected
 
 
-@dataclass(frozen=True)
-class _Item:
-    id: int
-    kind: str
-    path: tuple[str, ...]
-    title: str = ""
-    text: str = ""
-
-
-@dataclass(frozen=True)
-class _Fact:
-    item_id: int | None
-    kind: str
-    payload: dict[str, Any]
-    label: str
-    region_code: str | None
-    region: str | None
-    level: str | None
-    date: str | None
-
-
 # Plan titles that fold alike (width, dashes, brackets, spaces) or not, and facts of every
 # kind facets read, so plan sections find some, all or none of a document's mentions.
 PLAN_TITLES = st.sampled_from(
@@ -356,12 +334,12 @@ FACTS = st.lists(
 )
 
 
-def _fact(item_id, kind, title, policy_kind, place, level, date) -> _Fact:
+def _fact(item_id, kind, title, policy_kind, place, level, date) -> PlainFact:
     payload = {
         "policy": {"normalized_title": title, "kind": policy_kind},
         "topic": {"triggers": ["VR", "元宇宙"]},
     }.get(kind, {})
-    return _Fact(item_id, kind, payload, "metaverse", *place, level, date)
+    return PlainFact(item_id, kind, payload, "metaverse", *place, level, date)
 
 
 def _facets_by_definition(items, facts, regions):
@@ -410,6 +388,6 @@ def test_document_facets_equal_their_per_section_definition(items, facts):
     from policylens.search.regions import RegionTable
 
     regions = RegionTable({"510000": ("四川省", ""), "510100": ("成都市", "510000")})
-    items = [_Item(index, kind, path) for index, (kind, path) in enumerate(items)]
+    items = [PlainItem(index, kind, path) for index, (kind, path) in enumerate(items)]
     facts = [_fact(*row) for row in facts]
     assert document_facets(items, facts, regions) == _facets_by_definition(items, facts, regions)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select, update
 from typer.testing import CliRunner
 
-from conftest import corpus_files, postgres_schema
+from conftest import PlainFact, PlainItem, corpus_files, postgres_schema
 from policylens import api
 from policylens.cli import app
 from policylens.config import load_settings
@@ -465,42 +463,21 @@ def test_snippet_html_escapes_the_text():
     assert [snippet.text[s:e] for s, e in snippet.highlights] == ["区块链", "婚姻"]
 
 
-@dataclass(frozen=True)
-class _Item:
-    id: int
-    kind: str
-    path: tuple[str, ...] = ()
-    title: str = ""
-    text: str = ""
-
-
-@dataclass(frozen=True)
-class _Fact:
-    item_id: int | None
-    kind: str
-    payload: dict[str, Any] = field(default_factory=dict)
-    label: str = ""
-    region_code: str | None = None
-    region: str | None = None
-    level: str | None = None
-    date: str | None = None
-
-
 def test_plan_sections_take_the_facets_of_their_plans_mentions_only():
     plan = "《四川省 元宇宙行动计划（2023—2025年）》"  # folds to the mentions' title
     items = [
-        _Item(1, "paragraph"),
-        _Item(2, "plan_section", (plan, "一、总体要求")),
-        _Item(3, "plan_section", (plan,)),
-        _Item(4, "plan_section", ("其他计划",)),
-        _Item(5, "paragraph", (plan,)),
+        PlainItem(1, "paragraph"),
+        PlainItem(2, "plan_section", (plan, "一、总体要求")),
+        PlainItem(3, "plan_section", (plan,)),
+        PlainItem(4, "plan_section", ("其他计划",)),
+        PlainItem(5, "paragraph", (plan,)),
     ]
     mention = {"normalized_title": "四川省元宇宙行动计划(2023-2025年)", "kind": "行动计划"}
     facts = [
-        _Fact(1, "policy", mention, "", "510000", "四川省", "province", "2023-05-01"),
-        _Fact(None, "policy", mention, date="2023-06"),
-        _Fact(1, "policy", {"normalized_title": "数据条例", "kind": "条例"}, date="2020"),
-        _Fact(3, "date", date="2024-01-02"),
+        PlainFact(1, "policy", mention, "", "510000", "四川省", "province", "2023-05-01"),
+        PlainFact(None, "policy", mention, date="2023-06"),
+        PlainFact(1, "policy", {"normalized_title": "数据条例", "kind": "条例"}, date="2020"),
+        PlainFact(3, "date", date="2024-01-02"),
     ]
     regions = RegionTable({"510000": ("四川省", "")})
     values = document_facets(items, facts, regions)
