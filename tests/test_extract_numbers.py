@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from policylens.extract import numbers
 from policylens.extract.numbers import find_quantities
 
 
@@ -60,3 +61,35 @@ def test_numbers_years_before_yuanyuzhou_are_not_money(text):
 def test_numbers_money_round_trips(value, magnitude):
     q = only(f"达到{value}{magnitude}元")
     assert q.low == pytest.approx(value * {"万": 1e4, "亿": 1e8}[magnitude]) and q.is_money
+
+
+def _quantities_read_over_the_whole_text(text: str) -> list[numbers.Quantity]:
+    found = (numbers._quantity(m, text) for m in numbers.QUANTITY.finditer(text))
+    return [q for q in found if q is not None]
+
+
+QUANTITY_PIECES = st.sampled_from(
+    [
+        *"0125.一二两十百千万亿元个家项年月日%％多余于以上内左右",
+        *"超过不高少低最至约近逾突破接大-—~ \n\u3000",
+        "人民币",
+        "美元",
+        "宇宙",
+        "平方米",
+        "万亿",
+        "千万",
+        "2025年",
+        "1.8",
+        "3.5",
+    ]
+)
+
+
+@settings(max_examples=2000)
+@given(pieces=st.lists(QUANTITY_PIECES, max_size=16))
+def test_quantities_read_where_the_seeker_points_are_those_of_the_whole_text(pieces):
+    text = "".join(pieces)
+    # find_quantities reads QUANTITY only around the places its seeker finds.
+    assert [
+        q for q in find_quantities(text) if not q.vague
+    ] == _quantities_read_over_the_whole_text(text)

@@ -35,6 +35,25 @@ QUANTITY = re.compile(
     r"(?P<unit>人民币|美元|韩元|欧元|港元|元(?!宇宙)|%|％|[个家项座款条所名批只台套部](?![\u4e00-\u9fff]?[年月日])|平方米)?"
     r"(?P<post>以上|以内|左右|多)?"
 )
+UNIT = (
+    r"人民币|美元|韩元|欧元|港元|元(?!宇宙)|%|％"
+    r"|[个家项座款条所名批只台套部](?![\u4e00-\u9fff]?[年月日])|平方米"
+)
+# Where QUANTITY may keep a match: a run of digits and numerals followed by what can follow
+# a number in a quantity (a range mark, 多/余, a magnitude or a unit). It opens with a
+# character class, which the engine skips to in C, and a bare number (a year, an article
+# number) makes no match. The number of every match QUANTITY keeps is a place it matches.
+QUANTITY_SEEKER = re.compile(
+    r"[\d零一二两三四五六七八九十百千][\d.零一二两三四五六七八九十百千]*"
+    r"(?=\s*[—–\-~～至到多余万亿千元人美韩欧港%％个家项座款条所名批只台套部平])"
+)
+# Every character a QUANTITY match can consume besides spaces and digits. A match never
+# runs over any other character, so QUANTITY read from just after one finds what it finds
+# reading from the start of the text.
+QUANTITY_CHARACTERS = frozenset(
+    ".—–-~～至到多余以上内左右零一二两三四五六七八九十百千万亿人民币美韩欧港元%％"
+    "个家项座款条所名批只台套部平方米不超过高于最突破少低接近大约逾"
+)
 VAGUE = re.compile(r"(?P<num>数|几|上)(?P<mag>千万|百万|万亿|亿|万)(?P<unit>元|美元)?")
 
 
@@ -66,13 +85,13 @@ def to_number(text: str) -> float:
     return float(cn2an.cn2an(text, "smart"))
 
 
-def _qualifier(match: re.Match[str]) -> str:
-    pre, post = match.group("pre") or "", match.group("post") or ""
-    if match.group("num2"):
+def _qualifier(parts: dict[str, str]) -> str:
+    pre, post = parts["pre"], parts["post"]
+    if parts["num2"]:
         return "range"
     if pre in AT_MOST or post == "以内":
         return "at_most"
-    if pre in EXCEEDS or match.group("more") or match.group("more2") or post == "多":
+    if pre in EXCEEDS or parts["more"] or parts["more2"] or post == "多":
         return "exceeds"
     if pre in AT_LEAST or post == "以上":
         return "at_least"
@@ -81,8 +100,8 @@ def _qualifier(match: re.Match[str]) -> str:
     return "exact"
 
 
-def _unit(match: re.Match[str]) -> str:
-    unit = match.group("unit") or ""
+def _unit(parts: dict[str, str]) -> str:
+    unit = parts["unit"]
     if unit in CURRENCY:
         return CURRENCY[unit]
     if unit in ("%", "％"):
@@ -92,34 +111,58 @@ def _unit(match: re.Match[str]) -> str:
     if unit == "平方米":
         return "m2"
     # "产业规模逾2000亿": a magnitude without a unit is money in this field.
-    return "CNY" if match.group("mag") in ("亿", "万亿", "千万") else ""
+    return "CNY" if parts["mag"] in ("亿", "万亿", "千万") else ""
+
+
+def _reading_start(text: str, position: int, floor: int) -> int:
+    """Return the first position at or after ``floor`` from which QUANTITY, read up to
+    ``position``, matches as it would from the start: just after the last character before
+    ``position`` that no match can consume."""
+    while position > floor and (
+        text[position - 1] in QUANTITY_CHARACTERS
+        or text[position - 1].isspace()
+        or text[position - 1].isdecimal()
+    ):
+        position -= 1
+    return position
+
+
+def _quantity(match: re.Match[str], text: str) -> Quantity | None:
+    """Return the quantity a QUANTITY match reads (None for a bare number)."""
+    parts = match.groupdict("")  # one call for every group: this runs for every number
+    if not (parts["unit"] or parts["mag"]):
+        return None
+    try:
+        low = to_number(parts["num"])
+    except ValueError:
+        return None
+    high = float(parts["num2"]) if parts["num2"] else low
+    scale = MAGNITUDE.get(parts["mag"], 1.0)
+    start, end = match.start("pre") if parts["pre"] else match.start("num"), match.end()
+    return Quantity(
+        start, end, text[start:end], low * scale, high * scale, _unit(parts), _qualifier(parts)
+    )
 
 
 def find_quantities(text: str) -> list[Quantity]:
-    """Return every quantity in a text, in order."""
+    """Return every quantity in a text, in order.
+
+    QUANTITY reads each quantity, but read over the whole text it matches at every number
+    and qualifier word, most of them bare numbers it then drops; it is read only around the
+    places QUANTITY_SEEKER finds, from a character no match can consume, with the same result.
+    """
     found: list[Quantity] = []
-    for match in QUANTITY.finditer(text):
-        if not (match.group("unit") or match.group("mag")):
-            continue
-        try:
-            low = to_number(match.group("num"))
-        except ValueError:
-            continue
-        high = float(match.group("num2")) if match.group("num2") else low
-        scale = MAGNITUDE.get(match.group("mag") or "", 1.0)
-        unit = _unit(match)
-        start = match.start("pre") if match.group("pre") else match.start("num")
-        found.append(
-            Quantity(
-                start,
-                match.end(),
-                text[start : match.end()],
-                low * scale,
-                high * scale,
-                unit,
-                _qualifier(match),
-            )
-        )
+    read_to = 0
+    while (seen := QUANTITY_SEEKER.search(text, read_to)) is not None:
+        for match in QUANTITY.finditer(text, _reading_start(text, seen.start(), read_to)):
+            read_to = match.end()
+            quantity = _quantity(match, text)
+            if quantity is not None:
+                found.append(quantity)
+            if read_to > seen.start():
+                break
+        else:
+            break  # QUANTITY matches nothing more in the text
     for match in VAGUE.finditer(text):
         scale = MAGNITUDE[match.group("mag")]
         unit = CURRENCY.get(match.group("unit") or "元", "CNY")
