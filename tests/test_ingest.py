@@ -365,6 +365,40 @@ def test_pdf_encrypted_with_aes_and_no_user_password_is_read(tmp_path: Path) -> 
     assert load(Source(str(path)), load_settings(env={})).raw_text == plain.raw_text
 
 
+def _plan_with_character_map(replace: Callable[[bytes], bytes]) -> bytes:
+    """Return plan.pdf with its font's ToUnicode character map rewritten by ``replace``."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter(clone_from=FORMATS / "plan.pdf")
+    for font in writer.pages[0]["/Resources"]["/Font"].values():
+        to_unicode = font.get_object().get("/ToUnicode")
+        if to_unicode is not None:
+            stream = to_unicode.get_object()
+            stream.set_data(replace(stream.get_data()))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def test_pdf_mapping_glyphs_to_surrogates_is_stored_with_them_replaced(tmp_path: Path) -> None:
+    # 政 maps to a lone surrogate, 策 to a surrogate pair (an emoji): pypdf passes both
+    # through as code points UTF-8 cannot hold, which failed the insert.
+    path = tmp_path / "odd-map.pdf"
+    path.write_bytes(
+        _plan_with_character_map(
+            lambda cmap: cmap.replace(b"<0001> <653F>", b"<0001> <DC00>").replace(
+                b"<0002> <7B56>", b"<0002> <D83DDE00>"
+            )
+        )
+    )
+    raw = load(Source(str(path)), load_settings(env={}))
+    assert "\ufffd" in raw.raw_text and "\U0001f600" in raw.raw_text
+    assert not re.search("[\ud800-\udfff]", raw.raw_text)
+
+    (result,) = api.ingest([str(path)], db=_db(tmp_path)).results
+    assert (result.status, result.problem) == ("stored", None)
+
+
 def test_pdf_with_a_user_password_says_so(tmp_path: Path) -> None:
     path = tmp_path / "locked.pdf"
     path.write_bytes(_encrypted_plan("secret"))
@@ -541,6 +575,36 @@ def test_expand_inputs_reports_a_missing_name_and_goes_on(tmp_path: Path) -> Non
     assert entries[0].source == missing
     assert "no such" in entries[0].problem
     assert entries[1] == Source(str(DOC_000))
+
+
+def test_ingest_folder_names_what_it_cannot_read_and_follows_folder_links_once(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "in"
+    (folder / "plans").mkdir(parents=True)
+    shutil.copy(DOC_000, folder / "plans" / "a.txt")
+    (folder / "plans" / "up").symlink_to("..")  # a loop through a folder link
+    (folder / "also").symlink_to("plans")  # the same folder under a second name
+    (folder / "gone.txt").symlink_to("nowhere")
+    (folder / "loop1.txt").symlink_to("loop2.txt")
+    (folder / "loop2.txt").symlink_to("loop1.txt")
+    os.mkfifo(folder / "pipe.txt")  # reading it would wait for a writer for ever
+
+    report = api.ingest([str(folder)], db=_db(tmp_path))
+
+    assert [(r.source, r.status, r.problem) for r in report.results] == [
+        (str(folder / "gone.txt"), "error", "broken symbolic link"),
+        (str(folder / "loop1.txt"), "error", "symbolic links that lead round in a loop"),
+        (str(folder / "loop2.txt"), "error", "symbolic links that lead round in a loop"),
+        (str(folder / "pipe.txt"), "error", "not a regular file (a named pipe)"),
+        (str(folder / "plans" / "a.txt"), "stored", None),
+    ]
+
+
+def test_ingest_names_a_named_pipe_given_by_name(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.txt")
+    (result,) = api.ingest([str(tmp_path / "pipe.txt")], db=_db(tmp_path)).results
+    assert (result.status, result.problem) == ("error", "not a regular file (a named pipe)")
 
 
 def test_ingest_folder_with_a_file_name_that_is_not_utf8(tmp_path: Path) -> None:

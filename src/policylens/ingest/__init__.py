@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import hashlib
 import os
+import re
+import stat
 import string
 import time
 import unicodedata
@@ -27,6 +30,7 @@ from policylens.model import RawDocument
 # A URL download may take this many times the per-read timeout (POLICYLENS_HTTP_TIMEOUT)
 # in all: a slow server gets time to send a large file, a dripping one is cut off.
 DOWNLOAD_DEADLINE_FACTOR = 3
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,14 +95,78 @@ def expand_inputs(inputs: list[str], settings: Settings) -> Iterator[Source | In
             continue
         path = Path(value)
         if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                relative = child.relative_to(path).as_posix()
-                if _wanted(relative, settings):
+            for child, problem in folder_entries(path):
+                if not _wanted(child.relative_to(path).as_posix(), settings):
+                    continue
+                if problem is None:
                     yield file_source(str(child))
+                else:
+                    yield IngestError(printable_name(str(child)), problem)
         elif path.is_file():
             yield file_source(str(path))
         else:
-            yield IngestError(printable_name(value), "no such file, folder or URL")
+            yield IngestError(printable_name(value), unreadable_entry(path))
+
+
+def folder_entries(folder: Path) -> list[tuple[Path, str | None]]:
+    """Return, sorted, every entry under a folder that is not a folder, each with why it
+    cannot be read (None for a regular file).
+
+    Links to folders are followed, each real folder once, so a link loop ends; named pipes,
+    sockets, devices, broken links and unreadable folders come back with their problem
+    instead of being passed over without a word.
+    """
+    entries: list[tuple[Path, str | None]] = []
+    visited: set[tuple[int, int]] = set()
+
+    def unreadable(error: OSError) -> None:
+        entries.append((Path(error.filename), f"cannot read folder ({error.strerror or error})"))
+
+    _first_visit(folder, visited)
+    for root, folders, files in os.walk(folder, onerror=unreadable, followlinks=True):
+        # Real folders before links, each in name order: a folder reached both ways is
+        # read under the same name every run, its own where that is at the same depth.
+        folders.sort(key=lambda name: (Path(root, name).is_symlink(), name))
+        folders[:] = [name for name in folders if _first_visit(Path(root, name), visited)]
+        for name in files:
+            child = Path(root, name)
+            entries.append((child, None if child.is_file() else unreadable_entry(child)))
+    return sorted(entries, key=lambda entry: entry[0])
+
+
+def _first_visit(folder: Path, visited: set[tuple[int, int]]) -> bool:
+    """Return whether a folder (or the folder a link leads to) is new, and note it."""
+    try:
+        status = folder.stat()
+    except OSError:
+        return False
+    key = (status.st_dev, status.st_ino)
+    if key in visited:
+        return False
+    visited.add(key)
+    return True
+
+
+def unreadable_entry(path: Path) -> str:
+    """Return why a path that is neither a regular file nor a folder cannot be ingested."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "broken symbolic link" if path.is_symlink() else "no such file, folder or URL"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic links that lead round in a loop"
+        return f"cannot read ({exc.strerror or exc})"
+    kind = (
+        "a named pipe"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "not a file"
+    )
+    return f"not a regular file ({kind})"
 
 
 def _wanted(relative: str, settings: Settings) -> bool:
@@ -204,6 +272,17 @@ def is_blank(text: str) -> bool:
     return all(ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc") for ch in text)
 
 
+def without_lone_surrogates(text: str) -> str:
+    """Return text with surrogate pairs joined and lone surrogates replaced by U+FFFD.
+
+    A PDF's character map can map glyphs to UTF-16 surrogates; pypdf passes them through as
+    code points that no database can store as UTF-8.
+    """
+    if SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def load(source: Source, settings: Settings) -> RawDocument:
     """Return the RawDocument of one source; raise IngestError naming it and the problem."""
     data, content_type = read_bytes(source, settings)
@@ -214,15 +293,16 @@ def load(source: Source, settings: Settings) -> RawDocument:
         extracted = extract(data, fmt, max_file_bytes(settings))
     except FormatError as exc:
         raise IngestError(source.name, str(exc)) from exc
-    if is_blank(extracted.text):
+    text = without_lone_surrogates(extracted.text)
+    if is_blank(text):
         raise IngestError(source.name, "no text in the document")
     return RawDocument(
         source=source.name,
         sha256=hashlib.sha256(data).hexdigest(),
         format=fmt,
         encoding=extracted.encoding,
-        raw_text=extracted.text,
-        title=extracted.title,
-        published=extracted.published,
+        raw_text=text,
+        title=extracted.title and without_lone_surrogates(extracted.title),
+        published=extracted.published and without_lone_surrogates(extracted.published),
         size=len(data),
     )
