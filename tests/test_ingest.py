@@ -34,6 +34,7 @@ from policylens.cli import app
 from policylens.config import load_settings
 from policylens.errors import IngestError
 from policylens.ingest import Source, expand_inputs, load
+from policylens.ingest.formats import extract_html
 from policylens.parallel import Known, Outcome
 from policylens.pipeline import process
 from policylens.resources import Resources
@@ -306,6 +307,45 @@ def test_html_declared_charset_is_used_only_when_it_fits(
     assert raw.format == "html"
     assert "工业和信息化部元宇宙标准化工作组" in raw.raw_text
     assert "元宇宙产业集聚区" in raw.raw_text
+
+
+def _big_page(middle: str) -> bytes:
+    return (
+        "<html><head><title>重庆市元宇宙行动计划</title></head><body><article>"
+        f"<p>重庆市经信委印发元宇宙产业发展行动计划。</p>{middle}<p>到2025年产业规模达到300亿元。</p>"
+        "</article></body></html>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "middle",
+    [
+        "<img src='data:image/png;base64," + "A" * 12_000_000 + "'>",
+        "<script>var x = '" + "x" * 12_000_000 + "';</script>",
+        "<pre>" + "元宇宙" * 4_000_000 + "</pre>",
+    ],
+    ids=["inline-image", "inline-script", "huge-text-node"],
+)
+def test_html_page_with_a_node_over_ten_megabytes_keeps_the_text_after_it(middle: str) -> None:
+    # libxml2 stops at a node over 10 MB unless told the tree is huge: the text after it
+    # was lost, or the whole page gave "no main text found".
+    extracted = extract_html(_big_page(middle))
+    assert "重庆市经信委印发元宇宙产业发展行动计划。" in extracted.text
+    assert "到2025年产业规模达到300亿元。" in extracted.text
+    assert "var x" not in extracted.text and "base64" not in extracted.text
+    assert extracted.title == "重庆市元宇宙行动计划"
+
+
+def test_html_page_of_more_tags_than_the_main_text_search_takes_is_read_as_blocks() -> None:
+    sentence = "重庆市经信委印发元宇宙产业发展行动计划，提出到2025年产业规模达到300亿元。"
+    spans = "".join(f"<span>{sentence[i % len(sentence)]}</span>" for i in range(40_000))
+    page = (
+        "<html><head><title>标题</title><script>var a = 1;</script></head><body>"
+        f"<article><p>{spans}</p><p>第二段</p></article></body></html>"
+    ).encode()
+    extracted = extract_html(page)
+    assert extracted.text.splitlines() == [(sentence * 1000)[:40_000], "第二段"]
+    assert extracted.title == "标题"
 
 
 def _pdf_with_info_title(value: bytes) -> bytes:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from charset_normalizer import from_bytes
 
 if TYPE_CHECKING:
+    import lxml.html
     from docx.document import Document as DocxDocument
 
 FORMAT_BY_SUFFIX = {
@@ -59,6 +60,23 @@ ASCII_PROBE = bytes(range(0x20, 0x7F)) + b"\t\n\r"
 DOCX_MAX_EXPANSION = 100
 DOCX_MIN_EXPANDED_LIMIT = 10 * 1024 * 1024
 DOCX_MAX_EXPANSION_OF_LIMIT = 20
+
+# trafilatura's main-text search takes time quadratic in a page's elements: 10,000 inline
+# spans take ~1 s, 30,000 ~8 s, 100,000 a minute. Real policy pages have a few thousand.
+# Past this many tags ("<" counted in the bytes) a page is read as plain blocks of text.
+HTML_MAX_TAGS_FOR_MAIN_TEXT = 30_000
+# libxml2 refuses a text node over 10 MB (an inline image or script) unless told the tree
+# is huge, and trafilatura does not tell it: such a page is read as plain blocks of text.
+HTML_HUGE_NODE_BYTES = 10_000_000
+HTML_BLOCKS = (
+    *("address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption"),
+    *("footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main"),
+    *("nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul"),
+)
+# What a page over HTML_HUGE_NODE_BYTES loses before the main-text search: elements that
+# show no text, and attribute values this long (inline images as data: URLs).
+HTML_INVISIBLE = ("script", "style", "noscript", "template", "svg", "iframe", "object")
+HTML_LONGEST_ATTRIBUTE = 65_536
 
 
 class FormatError(ValueError):
@@ -174,9 +192,17 @@ def _is_accented_latin(ch: str) -> bool:
 
 def extract_html(data: bytes) -> Extracted:
     """Return the main text, title and date of an HTML page (trafilatura)."""
+    import lxml.html
     import trafilatura
 
     html, encoding = decode_html(data)
+    if data.count(b"<") > HTML_MAX_TAGS_FOR_MAIN_TEXT:
+        return _html_blocks(_parse_huge(html), encoding)
+    if len(data) > HTML_HUGE_NODE_BYTES:
+        slimmed = _slimmed(_parse_huge(html))
+        html = lxml.html.tostring(slimmed, encoding="unicode")
+        if len(html.encode("utf-8")) > HTML_HUGE_NODE_BYTES:  # the text itself is huge
+            return _html_blocks(slimmed, encoding)
     try:
         result = trafilatura.bare_extraction(
             html,
@@ -190,6 +216,48 @@ def extract_html(data: bytes) -> Extracted:
     if result is None or not (result.text or "").strip():
         raise FormatError("no main text found in the HTML page")
     return Extracted(result.text, encoding, _title(result.title), result.date or None)
+
+
+def _parse_huge(html: str) -> lxml.html.HtmlElement:
+    """Return the page parsed however big its nodes are."""
+    import lxml.etree
+    import lxml.html
+
+    parser = lxml.html.HTMLParser(
+        huge_tree=True, remove_comments=True, remove_pis=True, encoding="utf-8"
+    )
+    try:
+        return lxml.html.document_fromstring(html.encode("utf-8", "replace"), parser=parser)
+    except (lxml.etree.ParserError, ValueError) as exc:
+        raise FormatError(f"not a readable HTML page ({exc})") from exc
+
+
+def _slimmed(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """Return a page without what shows no text: scripts, styles, inline images."""
+    import lxml.etree
+
+    lxml.etree.strip_elements(root, *HTML_INVISIBLE, with_tail=False)
+    for element in root.iter():
+        for name, value in element.attrib.items():
+            if len(value) > HTML_LONGEST_ATTRIBUTE:
+                del element.attrib[name]
+    return root
+
+
+def _html_blocks(root: lxml.html.HtmlElement, encoding: str) -> Extracted:
+    """Return all the visible text of a page, a line per block, for pages too big or too
+    intricate for the main-text search (boilerplate is left to normalization)."""
+    import lxml.etree
+
+    titles = root.xpath("//title/text()")
+    lxml.etree.strip_elements(root, "head", *HTML_INVISIBLE, with_tail=False)
+    for element in root.iter(*HTML_BLOCKS):
+        element.tail = "\n" + (element.tail or "")
+    lines = (line.strip() for line in root.text_content().splitlines())
+    text = "\n".join(line for line in lines if line)
+    if not text:
+        raise FormatError("no text found in the HTML page")
+    return Extracted(text, encoding, _title(titles[0] if titles else None))
 
 
 def decode_html(data: bytes) -> tuple[str, str]:
