@@ -1042,17 +1042,26 @@ def test_ingest_url_reads_html_and_pdf_over_http(local_site, tmp_path):
     assert "重庆" in (docs[0].title or "")
 
 
-@pytest.fixture
-def dripping_site() -> Iterator[str]:
-    """Serve an HTML page on 127.0.0.1 that sends one byte every 0.1 s (for 20 s)."""
+@pytest.fixture(params=["body", "headers"])
+def dripping_site(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Serve an HTML page on 127.0.0.1 whose body (or headers) come one byte every 0.1 s,
+    for 20 s."""
+    drip_headers = request.param == "headers"
 
     class Dripping(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", "200")
-            self.end_headers()
             try:
+                if drip_headers:
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                    for _ in range(200):
+                        self.wfile.write(b"X-Slow: 1\r\n")
+                        self.wfile.flush()
+                        time.sleep(0.1)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", "200")
+                self.end_headers()
                 for _ in range(200):
                     self.wfile.write(b" ")
                     self.wfile.flush()

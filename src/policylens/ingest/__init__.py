@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import fnmatch
 import hashlib
@@ -9,7 +10,6 @@ import os
 import re
 import stat
 import string
-import time
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -208,27 +208,30 @@ def _too_big(size: int, limit_mb: float) -> str:
 
 def _fetch(url: str, limit: int, timeout: float) -> tuple[bytes, str | None]:
     """Return a URL's body and content type; ``timeout`` bounds each read and, times
-    DOWNLOAD_DEADLINE_FACTOR, the whole download (checked as each chunk arrives, so one
-    read may overrun it by up to ``timeout``)."""
+    DOWNLOAD_DEADLINE_FACTOR, the whole exchange, headers and redirects included."""
+    allowed_s = DOWNLOAD_DEADLINE_FACTOR * timeout
+    try:
+        # A coroutine can be cancelled wherever it waits: a read timeout alone lets a server
+        # that sends a byte of its headers or body now and then hold ingest for hours.
+        return asyncio.run(asyncio.wait_for(_download(url, limit, timeout), allowed_s))
+    except TimeoutError:
+        raise IngestError(url, _too_slow(allowed_s, timeout)) from None
+
+
+async def _download(url: str, limit: int, timeout: float) -> tuple[bytes, str | None]:
     import httpx
 
-    allowed_s = DOWNLOAD_DEADLINE_FACTOR * timeout
-    deadline = time.monotonic() + allowed_s
+    headers = {"User-Agent": "PolicyLens/0.1"}
     try:
-        with httpx.stream(
-            "GET",
-            url,
-            timeout=timeout,
-            follow_redirects=True,
-            headers={"User-Agent": "PolicyLens/0.1"},
-        ) as response:
+        async with (
+            httpx.AsyncClient(timeout=timeout, follow_redirects=True, headers=headers) as client,
+            client.stream("GET", url) as response,
+        ):
             if response.status_code >= 400:
                 raise IngestError(url, f"server answered HTTP {response.status_code}")
             chunks: list[bytes] = []
             received = 0
-            for chunk in response.iter_bytes():
-                if time.monotonic() > deadline:
-                    raise IngestError(url, _too_slow(allowed_s, timeout))
+            async for chunk in response.aiter_bytes():
                 received += len(chunk)
                 if received > limit:
                     raise IngestError(url, _too_big(received, limit / 1048576))
@@ -236,8 +239,6 @@ def _fetch(url: str, limit: int, timeout: float) -> tuple[bytes, str | None]:
             content_type = response.headers.get("content-type", "").split(";")[0].strip()
             return b"".join(chunks), content_type or None
     except httpx.HTTPError as exc:
-        if time.monotonic() > deadline:
-            raise IngestError(url, _too_slow(allowed_s, timeout)) from exc
         raise IngestError(url, f"could not fetch ({type(exc).__name__}: {exc})") from exc
 
 
