@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from policylens.model import CleanText, OffsetMap, SourceLink
@@ -9,15 +11,22 @@ from policylens.normalize import boilerplate, punctuation, residue, script
 from policylens.normalize.tracked import TrackedText
 from policylens.resources import Resources
 
+# Every character the first three steps act on (line breaks, mojibake openers, full-width
+# forms): most texts hold none, and one scan for all of them costs what each step's own did.
+FIRST_STEP_CHARS = re.compile(
+    f"[{re.escape(punctuation.LINE_BREAK_CHARS)}{script.MOJIBAKE_OPENERS}{script.WIDE_CHARS}]"
+)
+
 
 def normalize(raw_text: str, res: Resources) -> CleanText:
     """Return the clean text of ``raw_text``, its offset map, footnote links and page metadata."""
     text = TrackedText.from_raw(raw_text)
     metadata = boilerplate.page_metadata(raw_text, res)
     # 1. characters: line breaks, mojibake, width, known mis-encodings, pinyin glosses, script
-    text = punctuation.unify_line_breaks(text)
-    text = script.fix_mojibake(text)
-    text = script.fold_width(text)
+    if FIRST_STEP_CHARS.search(raw_text):
+        text = punctuation.unify_line_breaks(text)
+        text = script.fix_mojibake(text)
+        text = script.fold_width(text)
     text = script.replace_literals(text, res.repairs)
     text = script.remove_pinyin_glosses(text)
     text = script.to_simplified(text, res)

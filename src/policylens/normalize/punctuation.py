@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+
+import numpy as np
 
 from policylens.normalize.tracked import Edit, TrackedText, contains_any, line_spans
 
@@ -18,6 +21,7 @@ _ASCII_TO_FULL = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？"}
 ASCII_MARK_IN_CHINESE = re.compile(
     rf"[,;:!?](?:(?<=[{HAN}{CJK_PUNCT}].)|(?<=[,;!?])(?=[{HAN}{CJK_PUNCT}])|(?<=,)(?=\s*[{HAN}]))"
 )
+ASCII_MARKS = ",;:!?"  # every ASCII_MARK_IN_CHINESE match opens with one
 PAREN_GROUP = re.compile(r"\(([^()\n]{0,80})\)")
 HAN_CHAR = re.compile(f"[{HAN}]")
 
@@ -28,8 +32,10 @@ _MARK_RANK = {"。": 4, "；": 3, ";": 3, "、": 2, "，": 1, ",": 1}
 # Spaces a PDF or a careless editor put inside Chinese text: "2023 年 9 月", "举 行".
 _TIGHT = rf"[{HAN}{CJK_PUNCT}]"
 SPACE_IN_CHINESE = re.compile(rf"(?<={_TIGHT})[ \t]+(?={_TIGHT}|\d)|(?<=\d)[ \t]+(?={_TIGHT})")
-BLANK_RUN = re.compile(r"[ \t\f\v]+")
-BLANK_LINES = re.compile(r"\n{3,}")
+# Patterns open with a character, not a repeat: a pattern opening with a repeat is tried at
+# every position of the text, one opening with a character skips to where it is in C.
+BLANK_RUN = re.compile(r"[ \t\f\v][ \t\f\v]*")
+BLANK_LINES = re.compile(r"\n\n\n+")
 # One very long line whose paragraphs are separated by single spaces (pages
 # flattened by a scraper): a space between two Chinese characters or marks ends a paragraph.
 LONG_LINE = 600
@@ -51,14 +57,18 @@ def unify_line_breaks(text: TrackedText) -> TrackedText:
 
 def remove_masks(text: TrackedText) -> TrackedText:
     """Return the text without ``**`` masks."""
-    if "**" not in text.text:
+    if "*" not in text.text or "**" not in text.text:  # a one-character scan first
         return text
     return text.sub(MASK, "")
 
 
 def chinese_marks(text: TrackedText) -> TrackedText:
     """Return the text with ASCII , ; : ! ? and () in Chinese context made full-width."""
-    text = text.sub_same_length(ASCII_MARK_IN_CHINESE, lambda m: _ASCII_TO_FULL[m.group(0)])
+    # Most Chinese texts hold none of these ASCII marks: ``in`` rules each pattern out.
+    if contains_any(text.text, ASCII_MARKS):
+        text = text.sub_same_length(ASCII_MARK_IN_CHINESE, lambda m: _ASCII_TO_FULL[m.group(0)])
+    if "(" not in text.text:
+        return text
     source = text.text
 
     def paren(match: re.Match[str]) -> str:
@@ -89,6 +99,8 @@ def collapse_doubled_marks(text: TrackedText) -> TrackedText:
 
 def split_flattened_lines(text: TrackedText) -> TrackedText:
     """Return the text with over-long space-separated lines broken into paragraphs."""
+    if not contains_any(text.text, " \t"):  # what every paragraph space is made of
+        return text
     edits: list[Edit] = []
     for start, end in line_spans(text.text):
         if end - start < LONG_LINE:
@@ -114,11 +126,10 @@ def _space_edits(text: str) -> list[Edit]:
     """
     edits: list[Edit] = []
     end_of_text = len(text)
-    for match in BLANK_RUN.finditer(text):
-        start, end = match.span()
+    for start, end in _blank_runs(text):
         before = text[start - 1] if start else "\n"
         after = text[end] if end < end_of_text else "\n"
-        run = match.group(0)
+        run = text[start:end]
         tabs_only_spaces = "\f" not in run and "\v" not in run
         inside_chinese = tabs_only_spaces and (
             (_is_tight(before) and (_is_tight(after) or after.isdecimal()))
@@ -129,6 +140,22 @@ def _space_edits(text: str) -> list[Edit]:
         elif run != " ":
             edits.append((start, end, " "))
     return edits
+
+
+def _blank_runs(text: str) -> Iterator[tuple[int, int]]:
+    """Yield ``(start, end)`` of every run of blanks (what BLANK_RUN finds), in order."""
+    if contains_any(text, "\t\f\v"):
+        yield from (match.span() for match in BLANK_RUN.finditer(text))
+        return
+    # Only spaces: ``find`` skips to each at memory speed, where a character class
+    # tests every character.
+    start = text.find(" ")
+    while start >= 0:
+        end = start + 1
+        while text.startswith(" ", end):
+            end += 1
+        yield start, end
+        start = text.find(" ", end)
 
 
 def tidy_spaces(text: TrackedText) -> TrackedText:
@@ -154,6 +181,28 @@ PARAGRAPH_CLOSE = re.compile(r"[。！？!?]\s*$")
 
 
 NARROW = re.compile(r"[\u0000-\u2e7f]")
+NARROW_END = 0x2E80  # NARROW is every code point below this
+
+
+def visual_widths(text: str) -> list[float]:
+    """Return the visual width of each line of ``text`` (``visual_width`` of every line).
+
+    Narrow characters are found for all lines at once among the text's code points, and
+    counted per line by bisection: a pattern call per line cost more than the rest of
+    rewrapping.
+    """
+    lines = text.split("\n")
+    count = len(lines)
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    narrow_at = (codes < NARROW_END).nonzero()[0]
+    lengths = np.fromiter(map(len, lines), dtype=np.int64, count=count)
+    kept = np.fromiter(map(len, map(str.strip, lines)), dtype=np.int64, count=count)
+    unled = np.fromiter(map(len, map(str.lstrip, lines)), dtype=np.int64, count=count)
+    ends = np.cumsum(lengths + 1) - 1
+    # The stripped line starts where the line's leading blanks end.
+    first = ends - unled
+    narrow = narrow_at.searchsorted(first + kept) - narrow_at.searchsorted(first)
+    return (kept - 0.5 * narrow).tolist()
 
 
 def visual_width(line: str) -> float:
@@ -177,16 +226,17 @@ def page_width(widths: list[float]) -> float | None:
 
 def rewrap_hard_wrapped(text: TrackedText) -> TrackedText:
     """Return the text with hard-wrapped paragraph lines joined back together."""
-    spans = line_spans(text.text)
-    lines = [text.text[s:e] for s, e in spans]
-    width = page_width([visual_width(line) for line in lines])
+    widths = visual_widths(text.text)
+    width = page_width(widths)
     if width is None:
         return text
+    spans = line_spans(text.text)
+    lines = text.text.split("\n")
     edits: list[Edit] = []
-    for (_, end), line, following in zip(spans, lines, lines[1:], strict=False):
+    for (_, end), line, following, line_width in zip(spans, lines, lines[1:], widths, strict=False):
         if not following.strip() or PARAGRAPH_CLOSE.search(line):
             continue
-        if visual_width(line) >= width * WRAP_FULL:
+        if line_width >= width * WRAP_FULL:
             ascii_join = line.rstrip()[-1:].isascii() and following.lstrip()[:1].isascii()
             edits.append((end, end + 1, " " if ascii_join and line.rstrip()[-1:].isalnum() else ""))
     return text.apply(edits)

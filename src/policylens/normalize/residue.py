@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import compress, islice
 
 from policylens.model import SourceLink, Span
-from policylens.normalize.tracked import Edit, TrackedText, contains_any, line_spans
+from policylens.normalize.tracked import Edit, TrackedText, contains_any, line_starts
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 LONE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")  # "7", "01"
@@ -19,7 +22,9 @@ SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 SUPERSCRIPT_RUN = re.compile(f"[{SUPERSCRIPT_DIGITS}]+")
 # A footnote mark left at a paragraph's end: "…有效性。1", "…1500 亿元。²"
 TRAILING_REF = re.compile(rf"(?<=[。！？”」』）)\]])\s*([{SUPERSCRIPT_DIGITS}]+|\d{{1,2}})\s*$")
-DOT_LEADER = re.compile(r"[.·…]{4,}\s*\d{0,3}\s*$")  # contents page "……3"
+# Contents page "……3". Four marks written as one and three more: a pattern opening with a
+# repeat is tried at every position, one opening with a character class skips to the marks.
+DOT_LEADER = re.compile(r"[.·…][.·…]{3,}\s*\d{0,3}\s*$")
 # A line that ends mid-sentence, so a page break may have split its paragraph.
 SENTENCE_END = re.compile(r"[。！？；：:”」』）)…!?]\s*$")
 # A paragraph ending in one of these is complete, so a page break after it splits nothing.
@@ -27,7 +32,7 @@ PARAGRAPH_END = re.compile(r"[。！？；：:”」』）)…!?》\"\d]\s*$")
 URL_TAIL = re.compile(r"^[\w\-./?=&%#~+]{3,}$")
 # Any line that may be a page number, page mark or junk: one match per line rules most out.
 RESIDUE_LINE = re.compile("|".join(f"(?:{p.pattern})" for p in (LONE_NUMBER, PAGE_MARK, JUNK_LINE)))
-URL_OPENINGS = ("http://", "https://", "www.")  # what URL_START finds
+URL_OPENINGS = ("://", "www.")  # every URL_START match holds one: two scans, not three
 HEADLINE_MAX = 60
 
 _SUPERSCRIPT_TABLE = str.maketrans(SUPERSCRIPT_DIGITS, "0123456789")
@@ -68,14 +73,19 @@ def _is_headline_like(line: str) -> bool:
     return 0 < len(stripped) <= HEADLINE_MAX and not SENTENCE_END.search(stripped)
 
 
-def _entry_numbers(lines: list[str]) -> set[int]:
-    """Return indexes of lone-number lines numbering entries (01, 02, 03 … before headlines)."""
+def _entry_numbers(lines: list[str], may_be_residue: Iterable[int] | None = None) -> set[int]:
+    """Return indexes of lone-number lines numbering entries (01, 02, 03 … before headlines).
+
+    ``may_be_residue``, the lines RESIDUE_LINE matches, holds every lone-number line: only
+    those need be tried.
+    """
     candidates: list[tuple[int, int]] = []
-    for index, line in enumerate(lines):
-        match = LONE_NUMBER.match(line)
+    indexes = range(len(lines)) if may_be_residue is None else sorted(may_be_residue)
+    for index in indexes:
+        match = LONE_NUMBER.match(lines[index])
         if not match:
             continue
-        following = next((other for other in lines[index + 1 :] if other.strip()), "")
+        following = next((other for other in islice(lines, index + 1, None) if other.strip()), "")
         if _is_headline_like(following) and not LONE_NUMBER.match(following):
             candidates.append((index, int(match.group(1))))
     keep: set[int] = set()
@@ -107,15 +117,28 @@ def _fill_unnumbered(links: list[SourceLink]) -> list[SourceLink]:
 
 def remove_residue(text: TrackedText) -> tuple[TrackedText, Residue]:
     """Return the text without PDF residue, and the footnote links and marks it held."""
-    spans = line_spans(text.text)
-    lines = [text.text[s:e] for s, e in spans]
+    lines = text.text.split("\n")
+    starts = line_starts(lines)
     # A footnote line holds a URL: without one in the text, no line need be parsed.
-    may_have_footnotes = contains_any(text.text, URL_OPENINGS)
+    # One-character scans first: most texts hold neither ":" nor "w".
+    may_have_footnotes = contains_any(text.text, ":w") and contains_any(text.text, URL_OPENINGS)
     has_footnotes = may_have_footnotes and any(parse_footnote_line(line) for line in lines)
-    entry_numbers = _entry_numbers(lines)
+    # The lines a pattern may act on, the pattern called on every line from C (``map``).
+    may_be_residue = set(compress(range(len(lines)), map(RESIDUE_LINE.match, lines)))
+    entry_numbers = _entry_numbers(lines, may_be_residue)
     # Most texts have no superscripts or dot leaders: then no line need be searched for them.
     has_superscripts = contains_any(text.text, SUPERSCRIPT_DIGITS)
-    has_leaders = _may_have_leaders(text.text)
+    leaders = (
+        set(compress(range(len(lines)), map(DOT_LEADER.search, lines)))
+        if _may_have_leaders(text.text)
+        else set()
+    )
+    # Without footnotes or superscripts, a line none of those patterns matches can only be
+    # content (or blank), and a run of such lines matters only by its last content line:
+    # the loop jumps over the run.
+    marked_lines = may_be_residue | leaders
+    marked = sorted(marked_lines)
+    skip_plain = not may_have_footnotes and not has_superscripts
     edits: list[Edit] = []
     links: list[SourceLink] = []
     marks: list[tuple[int, int]] = []
@@ -124,8 +147,17 @@ def remove_residue(text: TrackedText) -> tuple[TrackedText, Residue]:
     residue_since = False
     index = 0
     while index < len(lines):
+        if skip_plain and not residue_since and index not in marked_lines:
+            following = bisect_left(marked, index)
+            stop = marked[following] if following < len(marked) else len(lines)
+            last = _last_content_line(lines, index, stop)
+            if last is not None:
+                last_content, last_content_end = last, starts[last] + len(lines[last])
+            index = stop
+            continue
         line = lines[index]
-        start, end = spans[index]
+        start = starts[index]
+        end = start + len(line)
         footnote = parse_footnote_line(line) if may_have_footnotes else None
         if footnote is not None:
             number, url = footnote
@@ -142,14 +174,14 @@ def remove_residue(text: TrackedText) -> tuple[TrackedText, Residue]:
                 SourceLink(
                     url,
                     number,
-                    Span(text.origin(start), text.origin(spans[last][1] - 1) + 1),
+                    Span(text.origin(start), text.origin(starts[last] + len(lines[last]) - 1) + 1),
                 )
             )
-            edits.append((start, spans[last][1], ""))
+            edits.append((start, starts[last] + len(lines[last]), ""))
             residue_since = True
             index = last + 1
             continue
-        if RESIDUE_LINE.match(line) and _is_residue_line(line, index in entry_numbers):
+        if index in may_be_residue and _is_residue_line(line, index in entry_numbers):
             # Take the newline too, so no blank line is left where the residue was.
             edits.append((start, min(end + 1, len(text.text)), ""))
             residue_since = True
@@ -173,7 +205,7 @@ def remove_residue(text: TrackedText) -> tuple[TrackedText, Residue]:
             if number is not None:
                 marks.append((number, text.origin(start + sup.start())))
             edits.append((start + sup.start(), start + sup.end(), ""))
-        leader = DOT_LEADER.search(line) if has_leaders else None
+        leader = DOT_LEADER.search(line) if index in leaders else None
         if leader:
             edits.append((start + leader.start(), end, ""))
         if residue_since and last_content is not None and _continues(lines[last_content], line):
@@ -185,6 +217,14 @@ def remove_residue(text: TrackedText) -> tuple[TrackedText, Residue]:
         residue_since = False
         index += 1
     return text.apply(_merge(edits)), Residue(tuple(_fill_unnumbered(links)), tuple(marks))
+
+
+def _last_content_line(lines: list[str], start: int, stop: int) -> int | None:
+    """Return the index of the last non-blank line in ``lines[start:stop]``, if any."""
+    for index in range(stop - 1, start - 1, -1):
+        if lines[index].strip():
+            return index
+    return None
 
 
 def _may_have_leaders(text: str) -> bool:

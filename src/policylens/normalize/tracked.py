@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 Edit = tuple[int, int, str]  # replace text[start:end] with the string
+_FEW = 16  # up to this many origins are spread in Python
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -106,6 +107,10 @@ def _spread(origins: np.ndarray, start: int, end: int, count: int) -> np.ndarray
         width = end - start
         if width == count:
             return origins[start:end]
+        if count <= _FEW:
+            # A few steps (a blank-line run made two newlines) cost less in Python than
+            # four numpy calls.
+            return origins[[start + min(k * width // count, width - 1) for k in range(count)]]
         steps = np.minimum(np.arange(count) * width // count, width - 1)
         return origins[start + steps]
     # A pure insertion borrows the origin of its neighbour.
@@ -121,6 +126,16 @@ def contains_any(text: str, needles: Iterable[str]) -> bool:
     times slower, so steps check for the characters they act on before running a pattern.
     """
     return any(needle in text for needle in needles)
+
+
+def line_starts(lines: list[str]) -> list[int]:
+    """Return where each of a text's lines (``text.split("\\n")``) starts in the text."""
+    starts: list[int] = []
+    start = 0
+    for line in lines:
+        starts.append(start)
+        start += len(line) + 1
+    return starts
 
 
 def line_spans(text: str) -> list[tuple[int, int]]:
