@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import CORPUS, GOLD
 from policylens import api
@@ -102,3 +106,46 @@ def test_a_worker_pool_kept_across_runs_gives_each_run_the_same_outcomes():
     with WorkerPool(2) as pool:
         runs = [[d.facts for d in outcomes(sources, settings, pool=pool)] for _ in range(2)]
     assert runs == [single, single]
+
+
+HEX_DIGESTS = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
+
+
+@given(stored=st.sets(HEX_DIGESTS, max_size=40), other=HEX_DIGESTS)
+def test_known_prefixes_hold_every_stored_hash_and_only_their_prefixes(stored, other):
+    from policylens.parallel import KnownPrefixes
+
+    prefixes = KnownPrefixes.of(stored)
+    assert all(digest in prefixes for digest in stored)
+    assert (other in prefixes) == any(digest[:16] == other[:16] for digest in stored)
+
+
+@given(count=st.integers(min_value=0, max_value=500), workers=st.integers(min_value=1, max_value=8))
+def test_batches_keep_every_source_in_order_and_shrink_towards_the_end(count, workers):
+    from policylens.parallel import MAX_BATCH, batches
+
+    cut = batches(list(range(count)), workers)
+    assert [n for batch in cut for n in batch] == list(range(count))
+    sizes = [len(batch) for batch in cut]
+    assert all(1 <= size <= MAX_BATCH for size in sizes)
+    assert sizes == sorted(sizes, reverse=True)
+
+
+def test_a_source_whose_hash_only_shares_a_stored_prefix_is_processed():
+    # Workers get the stored hashes as 64-bit prefixes; a prefix match is checked against
+    # the full hashes, so a new document is never taken for a stored one.
+    import hashlib
+
+    from policylens.config import load_settings
+    from policylens.model import Document
+    from policylens.parallel import Known, outcomes
+
+    sources = _sources()[:3]
+    digests = [hashlib.sha256(Path(s.name).read_bytes()).hexdigest() for s in sources]
+    impostor = digests[0][:16] + ("0" if digests[0][16] != "0" else "1") + digests[0][17:]
+    found = list(
+        outcomes(sources, load_settings(env={}), frozenset({impostor, digests[1]}), workers=2)
+    )
+    assert isinstance(found[0], Document) and found[0].raw.sha256 == digests[0]
+    assert found[1] == Known(digests[1])
+    assert isinstance(found[2], Document)
