@@ -207,6 +207,83 @@ def item_dates(facts: Sequence[IndexedFact], plan: PlanFacets) -> set[str]:
     return _dates(facts, "date") or _dates(facts, "policy") or set(plan.dates)
 
 
+def fact_facets(fact: IndexedFact, regions: RegionTable) -> frozenset[FacetValue]:
+    """Return the facet values a fact gives its own item (its dates aside: ``item_dates``)."""
+    values = _region_values((fact,), regions) | _policy_kinds((fact,))
+    values.add(FacetValue(FACT_TYPE, fact.kind))
+    if fact.kind == "topic":
+        values.add(FacetValue(TOPIC, fact.label))
+        values.update(FacetValue(TRIGGER, t.lower()) for t in fact.payload["triggers"])
+    return frozenset(values)
+
+
+FactKey = tuple[Any, ...]
+FacetPart = frozenset[FacetValue]
+
+
+def fact_facets_key(fact: IndexedFact) -> FactKey:
+    """Return what ``fact_facets`` reads of a fact: facts with equal keys give equal values."""
+    kind = fact.kind
+    if kind == "topic":
+        named: tuple[Any, ...] = (fact.label, tuple(fact.payload["triggers"]))
+    else:
+        named = (fact.payload.get("kind") if kind == "policy" else None,)
+    return (kind, fact.region_code, fact.region, fact.level, *named)
+
+
+def date_facets(dates: frozenset[str]) -> FacetPart:
+    """Return the facet values of an item's dates: each date, and its year."""
+    return frozenset(
+        value for date in dates for value in (FacetValue(DATE, date), FacetValue(YEAR, date[:4]))
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FacetParts:
+    """The parts an item's facet values are the union of, each made once for many items:
+    its kind's, its plan's, each of its facts' (``fact_facets``) and its dates'. Documents
+    state the same topics, places and kinds over and over, and making and hashing each value
+    again for each item was most of the index writer's Python time."""
+
+    regions: RegionTable
+    made: dict[Any, FacetPart]
+
+    def fact(self, fact: IndexedFact) -> FacetPart:
+        """Return ``fact_facets(fact)``, made once per distinct fact."""
+        key = fact_facets_key(fact)
+        part = self.made.get(key)
+        if part is None:
+            part = self.made[key] = fact_facets(fact, self.regions)
+        return part
+
+    def kind(self, kind: str) -> FacetPart:
+        """Return the facet value of an item's kind, as a part."""
+        key = (KIND, kind)
+        part = self.made.get(key)
+        if part is None:
+            part = self.made[key] = frozenset({FacetValue(KIND, kind)})
+        return part
+
+    def dates(self, dates: frozenset[str]) -> FacetPart:
+        """Return ``date_facets(dates)``, made once per distinct set of dates."""
+        part = self.made.get(dates)
+        if part is None:
+            part = self.made[dates] = date_facets(dates)
+        return part
+
+
+def item_facet_parts(
+    item: IndexedItem, facts: Sequence[IndexedFact], plan: PlanFacets, parts: FacetParts
+) -> list[FacetPart]:
+    """Return the distinct parts whose union is ``item_facets`` of an item."""
+    # A set of frozensets: a part met again is the same object, whose hash is kept.
+    own = {parts.kind(item.kind), plan.values, *map(parts.fact, facts)}
+    dates = item_dates(facts, plan)
+    if dates:
+        own.add(parts.dates(frozenset(dates)))
+    return list(own)
+
+
 def item_facets(
     item: IndexedItem,
     facts: Sequence[IndexedFact],
@@ -214,31 +291,31 @@ def item_facets(
     regions: RegionTable,
 ) -> set[FacetValue]:
     """Return every facet value of an item, given its facts and what it takes from its plan."""
-    values = {FacetValue(KIND, item.kind)}
-    values |= _region_values(facts, regions) | _policy_kinds(facts) | plan.values
-    for fact in facts:
-        values.add(FacetValue(FACT_TYPE, fact.kind))
-        if fact.kind == "topic":
-            values.add(FacetValue(TOPIC, fact.label))
-            values.update(FacetValue(TRIGGER, t.lower()) for t in fact.payload["triggers"])
-    for date in item_dates(facts, plan):
-        values.add(FacetValue(DATE, date))
-        values.add(FacetValue(YEAR, date[:4]))
-    return values
+    return set().union(*item_facet_parts(item, facts, plan, FacetParts(regions, {})))
 
 
-def document_facets(
-    items: Iterable[IndexedItem], facts: Sequence[IndexedFact], regions: RegionTable
-) -> dict[int, set[FacetValue]]:
-    """Return the facet values of every item of one document, by item id."""
+def document_facet_parts(
+    items: Iterable[IndexedItem], facts: Sequence[IndexedFact], parts: FacetParts
+) -> dict[int, list[FacetPart]]:
+    """Return, by item id, the parts of the facet values of every item of one document
+    (``item_facet_parts``; ``parts`` may serve many documents)."""
     by_item: dict[int | None, list[IndexedFact]] = {}
     for fact in facts:
         by_item.setdefault(fact.item_id, []).append(fact)
     # Each plan's values are made once, not once per section: a big plan has thousands of
     # sections and mentions, and per-section work over the mentions was quadratic.
     policies = policies_by_plan(fact for fact in facts if fact.kind == "policy")
-    plans = {key: plan_facets(mentions, regions) for key, mentions in policies.items()}
+    plans = {key: plan_facets(mentions, parts.regions) for key, mentions in policies.items()}
     return {
-        item.id: item_facets(item, by_item.get(item.id, []), section_plan(item, plans), regions)
+        item.id: item_facet_parts(item, by_item.get(item.id, []), section_plan(item, plans), parts)
         for item in items
     }
+
+
+def document_facets(
+    items: Iterable[IndexedItem], facts: Sequence[IndexedFact], regions: RegionTable
+) -> dict[int, set[FacetValue]]:
+    """Return the facet values of every item of one document, by item id."""
+    by_parts = document_facet_parts(items, facts, FacetParts(regions, {}))
+    # Unions of sets: each value's hash is taken from its set, not computed again.
+    return {item_id: set().union(*parts) for item_id, parts in by_parts.items()}

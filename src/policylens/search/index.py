@@ -6,7 +6,8 @@ commit or roll back together (``Store.save``, ``Store.reextract``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import repeat
 from typing import Any, Protocol
 
@@ -27,12 +28,15 @@ from sqlalchemy.orm import Session, selectinload
 
 from policylens.search.facets import (
     DATE,
+    PACK_LINE,
     REGION,
     TRIGGER,
+    FacetPart,
+    FacetParts,
     FacetValue,
     IndexedFact,
     IndexedItem,
-    document_facets,
+    document_facet_parts,
     pack_facets,
     unpack_facets,
     value_tokens,
@@ -52,7 +56,7 @@ PG_MAX_POSITIONS = 256  # per word
 FACET_MARK = "~"  # starts a facet lexeme on PostgreSQL; words are letters, digits and CJK
 TITLE_MARK = "t"  # starts a title token in the FTS5 column facets (facet tokens start with f)
 Tokens = dict[int, tuple[list[str], list[str]]]
-FtsTokens = dict[int, tuple[list[str], str]]
+FtsTokens = dict[int, tuple[str, str]]  # joined title and text tokens
 _POSITION_TEXT = tuple(map(str, range(1, PG_MAX_POSITION + 1)))  # "1" … "16383", made once
 
 
@@ -73,13 +77,12 @@ def item_tokens(item: IndexedItem) -> tuple[list[str], list[str]]:
 
 
 def fts_tokens(items: Sequence[IndexedItem]) -> FtsTokens:
-    """Return, by item id, the tokens of each item's title and its text's tokens joined by
-    spaces: what an FTS5 row is written with (the text's tokens are made for all at once)."""
-    bodies = joined_text_tokens([fold_text(item.text) for item in items])
-    return {
-        item.id: (text_tokens(fold_text(item.title)), body)
-        for item, body in zip(items, bodies, strict=True)
-    }
+    """Return, by item id, the tokens of each item's title and of its text, each joined by
+    spaces: what an FTS5 row is written with (made for all titles and texts in one pass)."""
+    texts = [fold_text(item.title) for item in items] + [fold_text(item.text) for item in items]
+    joined = joined_text_tokens(texts)
+    titles, bodies = joined[: len(items)], joined[len(items) :]
+    return {item.id: (title, body) for item, title, body in zip(items, titles, bodies, strict=True)}
 
 
 def _is_sqlite(session: Session) -> bool:
@@ -132,15 +135,16 @@ _FTS_DELETE = text(
 )
 
 
-def _fts_row(row_id: int, tokens: tuple[list[str], str], facets: list[str]) -> dict[str, Any]:
+def _fts_row(row_id: int, tokens: tuple[str, str], facets: list[str]) -> dict[str, Any]:
     title, body = tokens
     # The title's tokens again, marked, beside the facet tokens: "a word in the title" is then
     # a phrase of that column, which FTS5 intersects with the words like a filter (a column
     # filter on ``title`` would read every match's positions to find the few in titles).
-    marked = [TITLE_MARK + token for token in title]
+    # Tokens hold no spaces, so each space of the joined title starts a token.
+    marked = [TITLE_MARK + title.replace(" ", " " + TITLE_MARK)] if title else []
     return {
         "rowid": row_id,
-        "title": " ".join(title),
+        "title": title,
         "body": body,
         "facets": " ".join([*facets, *marked]),
     }
@@ -203,14 +207,9 @@ def _insert_postgres(
     )
 
 
-def _write_filter_values(session: Session, values: dict[int, set[FacetValue]]) -> None:
+def _write_filter_values(session: Session, values: Iterable[FacetValue]) -> None:
     """Record the region and date values not recorded yet (filters look them up)."""
-    rows = {
-        (v.facet, v.value, v.code or ""): v.parent
-        for facets in values.values()
-        for v in facets
-        if v.facet in (REGION, DATE)
-    }
+    rows = {(v.facet, v.value, v.code or ""): v.parent for v in values if v.facet in (REGION, DATE)}
     if not rows:
         return
     table = SearchFacetValueRow.__table__
@@ -224,17 +223,27 @@ def _write_filter_values(session: Session, values: dict[int, set[FacetValue]]) -
     )
 
 
+def _facet_parts(
+    documents: Sequence[IndexedDocument], regions: RegionTable | None
+) -> dict[int, list[FacetPart]]:
+    """Return the parts of the facet values of every item of the documents, by item id."""
+    if regions is None and any(f.region_code for d in documents for f in d.facts):
+        regions = load_region_table()
+    # One FacetParts for all: documents state the same topics and places over again.
+    parts = FacetParts(regions or RegionTable({}), {})
+    by_item: dict[int, list[FacetPart]] = {}
+    for document in documents:
+        by_item.update(document_facet_parts(document.items, document.facts, parts))
+    return by_item
+
+
 def _facet_values(
     documents: Sequence[IndexedDocument], regions: RegionTable | None
 ) -> dict[int, set[FacetValue]]:
     """Return the facet values of every item of the documents, by item id."""
-    if regions is None and any(f.region_code for d in documents for f in d.facts):
-        regions = load_region_table()
-    table = regions or RegionTable({})
-    values: dict[int, set[FacetValue]] = {}
-    for document in documents:
-        values.update(document_facets(document.items, document.facts, table))
-    return values
+    return {
+        item_id: set().union(*parts) for item_id, parts in _facet_parts(documents, regions).items()
+    }
 
 
 def _copied_facets(facets: set[FacetValue]) -> dict[str, str]:
@@ -246,6 +255,80 @@ def _copied_facets(facets: set[FacetValue]) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class PartRows:
+    """What a part of items' facet values puts in their index rows: its facet tokens, its
+    packed lines, and its region and trigger values (copied out for ranking)."""
+
+    tokens: frozenset[str]
+    lines: frozenset[str]
+    regions: frozenset[FacetValue]
+    triggers: frozenset[FacetValue]
+
+
+ValueRows = dict[FacetValue, tuple[list[str], str]]
+
+
+def part_rows(part: FacetPart, made: ValueRows) -> PartRows:
+    """Return what a part of an item's facet values puts in its index rows, from each
+    value's tokens and packed line alone (kept in ``made``: parts share values)."""
+    tokens: set[str] = set()
+    lines: set[str] = set()
+    for value in part:
+        own = made.get(value)
+        if own is None:
+            own = made[value] = (value_tokens((value,)), pack_facets((value,)))
+        tokens.update(own[0])
+        lines.add(own[1])
+    lines.discard("")  # a trigger word's: not packed
+    return PartRows(
+        frozenset(tokens),
+        frozenset(lines),
+        frozenset(value for value in part if value.facet == REGION),
+        frozenset(value for value in part if value.facet == TRIGGER),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFacetRows:
+    """What an item's facet values put in its index rows: its sorted facet tokens
+    (``value_tokens``) and its facet copies (``_copied_facets``)."""
+
+    tokens: list[str]
+    copied: dict[str, str]
+
+
+def item_facet_rows(parts: dict[int, list[FacetPart]]) -> dict[int, ItemFacetRows]:
+    """Return, by item id, what the union of each item's facet parts puts in its index rows,
+    as ``value_tokens`` and ``_copied_facets`` of it would: each distinct part is tokenized
+    and packed once (items share most of theirs), and an item's are their unions."""
+    made: dict[FacetPart, PartRows] = {}
+    values: ValueRows = {}
+    out = {}
+    for item_id, own in parts.items():
+        rows = []
+        for part in own:
+            made_rows = made.get(part)
+            if made_rows is None:
+                made_rows = made[part] = part_rows(part, values)
+            rows.append(made_rows)
+        regions = frozenset().union(*[r.regions for r in rows])
+        triggers = frozenset().union(*[r.triggers for r in rows])
+        copied = {
+            "regions": "\n".join(sorted([value.value for value in regions])),
+            "topic_words": "\n".join(sorted([value.value for value in triggers])),
+            "facet_values": PACK_LINE.join(sorted(frozenset().union(*[r.lines for r in rows]))),
+        }
+        out[item_id] = ItemFacetRows(sorted(frozenset().union(*[r.tokens for r in rows])), copied)
+    return out
+
+
+def _distinct_values(parts: dict[int, list[FacetPart]]) -> set[FacetValue]:
+    """Return every facet value some item has, once."""
+    # Parts are shared between items: each is unioned once (a part keeps its hash).
+    return set().union(*{part for own in parts.values() for part in own})
+
+
 def index_documents(
     session: Session, documents: Sequence[IndexedDocument], regions: RegionTable | None = None
 ) -> int:
@@ -254,22 +337,26 @@ def index_documents(
     session.flush()
     document_ids = [document.id for document in documents]
     item_ids = [item.id for document in documents for item in document.items]
-    session.execute(delete(SearchItemRow).where(SearchItemRow.document_id.in_(document_ids)))
+    # On the table, not the mapped class: an ORM delete first works out which loaded objects
+    # it removes, and a batch has none loaded.
+    table = SearchItemRow.__table__
+    session.execute(delete(table).where(table.c.document_id.in_(document_ids)))
     if not item_ids:
         return 0
-    values = _facet_values(documents, regions)
+    parts = _facet_parts(documents, regions)
+    facet_rows = item_facet_rows(parts)
     items = [item for document in documents for item in document.items]
     rows = [
-        {"item_id": item.id, "document_id": d.id, **_copied_facets(values[item.id])}
+        {"item_id": item.id, "document_id": d.id, **facet_rows[item.id].copied}
         for d in documents
         for item in d.items
     ]
-    facets = {item_id: value_tokens(v) for item_id, v in values.items()}
+    facets = {item_id: made.tokens for item_id, made in facet_rows.items()}
     if _is_sqlite(session):
         _insert_sqlite(session, rows, items, facets)
     else:
         _insert_postgres(session, rows, items, facets)
-    _write_filter_values(session, values)
+    _write_filter_values(session, _distinct_values(parts))
     return len(rows)
 
 
@@ -330,7 +417,7 @@ def index_facets(
     item_ids = [item.id for item in document.items]
     old = _old_facet_tokens(session, item_ids)
     values = _facet_values([document], regions)
-    _write_filter_values(session, values)
+    _write_filter_values(session, set().union(*values.values()))
     if values:
         session.execute(
             update(SearchItemRow.__table__)

@@ -25,7 +25,13 @@ from policylens.model import Document
 from policylens.search import index as search_index  # a module: no cycle on first import
 from policylens.search.regions import RegionTable, load_region_table
 from policylens.store import connect, migrate
-from policylens.store.facts import FactRecord, fact_record, fact_row, rebuild_document
+from policylens.store.facts import (
+    FactRecord,
+    SharedPayloads,
+    fact_record,
+    fact_row,
+    rebuild_document,
+)
 from policylens.store.schema import (
     SCHEMA_VERSION,
     DocumentRow,
@@ -223,8 +229,10 @@ class Store:
 
         stored = self.find_by_hashes([document.raw.sha256 for document in documents])
         new = new_positions(documents, stored)
+        payloads = SharedPayloads()  # the batch's documents tag the same topics
         try:
-            ids = write_rows(self, [document_rows(documents[n]) for n in new]) if new else []
+            rows = [document_rows(documents[n], payloads) for n in new]
+            ids = write_rows(self, rows) if new else []
         except IntegrityError:
             # Another writer stored some of these bytes since the check: one document at a
             # time, each finds out for itself (the batch was rolled back whole).

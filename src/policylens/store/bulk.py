@@ -9,8 +9,9 @@ times over; here each table takes one multi-row statement per batch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -18,15 +19,17 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from policylens.errors import StoreError
-from policylens.model import Document, Item
+from policylens.model import Document, Fact, Item
 from policylens.search import index as search_index
 from policylens.store import Store
-from policylens.store.facts import fact_values
+from policylens.store.facts import fact_payload, fact_values
 from policylens.store.rows import insert_rows
 from policylens.store.schema import DocumentRow, FactRow, ItemRow, LinkRow
 
 
-@dataclass(frozen=True, slots=True)
+# The records the index reads are not frozen: a frozen dataclass's __init__ costs four times
+# as much, and a batch makes thousands of them that nothing changes afterwards.
+@dataclass(slots=True)
 class StoredItem:
     """An item just written, as the index reads it."""
 
@@ -37,7 +40,7 @@ class StoredItem:
     path: list[str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StoredFact:
     """A fact just written, as the index reads it."""
 
@@ -70,8 +73,11 @@ class DocumentRows:
     facts: list[tuple[int | None, dict[str, Any]]]  # (position of its item, values)
 
 
-def document_rows(document: Document) -> DocumentRows:
-    """Return the rows ``Store.save`` writes for a document, as column values."""
+def document_rows(
+    document: Document, payload_of: Callable[[Fact], dict[str, Any]] = fact_payload
+) -> DocumentRows:
+    """Return the rows ``Store.save`` writes for a document, as column values (the facts'
+    payloads made by ``payload_of``: ``SharedPayloads`` shares equal ones)."""
     raw, clean = document.raw, document.clean
     own = {
         "sha256": raw.sha256,
@@ -104,7 +110,10 @@ def document_rows(document: Document) -> DocumentRows:
             for n, item in enumerate(document.items)
             for x in item.links
         ],
-        [(position.get(fact.prov.item_index), fact_values(fact)) for fact in document.facts],
+        [
+            (position.get(fact.prov.item_index), fact_values(fact, payload_of))
+            for fact in document.facts
+        ],
     )
 
 
@@ -148,22 +157,19 @@ def _item_ids(session: Session, item_rows: list[dict[str, Any]], documents: list
     return [ids[row["document_id"], row["idx"]] for row in item_rows]
 
 
+# A fact row's values the index reads, in the order of StoredFact's fields after item_id.
+_INDEXED_FACT_VALUES = itemgetter(
+    "kind", "label", "region_code", "region", "level", "date", "payload"
+)
+
+
 def _stored(document_id: int, item_ids: list[int], rows: DocumentRows) -> StoredDocument:
     items = [
         StoredItem(i, row["kind"], row["title"], row["text"], row["path"])
         for i, row in zip(item_ids, rows.items, strict=True)
     ]
     facts = [
-        StoredFact(
-            item_id=item_ids[n] if n is not None else None,
-            kind=values["kind"],
-            label=values["label"],
-            region_code=values["region_code"],
-            region=values["region"],
-            level=values["level"],
-            date=values["date"],
-            payload=values["payload"],
-        )
+        StoredFact(None if n is None else item_ids[n], *_INDEXED_FACT_VALUES(values))
         for n, values in rows.facts
     ]
     return StoredDocument(document_id, items, facts)
@@ -181,10 +187,12 @@ def _write(session: Session, batch: Sequence[DocumentRows]) -> list[StoredDocume
     stored, links, facts = [], [], []
     for rows, document_id in zip(batch, document_ids, strict=True):
         item_ids = [next(all_item_ids) for _ in rows.items]
-        ids = {"document_id": document_id}
-        links += [ids | {"item_id": item_ids[n]} | values for n, values in rows.links]
+        links += [
+            {"document_id": document_id, "item_id": item_ids[n], **values}
+            for n, values in rows.links
+        ]
         facts += [
-            ids | {"item_id": item_ids[n] if n is not None else None} | values
+            {"document_id": document_id, "item_id": None if n is None else item_ids[n], **values}
             for n, values in rows.facts
         ]
         stored.append(_stored(document_id, item_ids, rows))

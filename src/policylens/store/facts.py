@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, is_dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, is_dataclass
 from functools import cache
 from typing import Any
 
@@ -50,6 +51,8 @@ class FactRecord:
 
 def label_of(fact: Fact) -> str:
     """Return the few words that name a fact in a list."""
+    if isinstance(fact, TopicTag):  # first: most facts are topic tags
+        return fact.topic
     if isinstance(fact, PolicyMention):
         return fact.title
     if isinstance(fact, Target):
@@ -60,13 +63,13 @@ def label_of(fact: Fact) -> str:
         return f"{fact.company} {fact.round}"
     if isinstance(fact, Event):
         return fact.name
-    if isinstance(fact, TopicTag):
-        return fact.topic
     return fact.date.value
 
 
 def date_of(fact: Fact) -> str | None:
     """Return the date a fact is filtered by: issue date, target year, deal or event date."""
+    if isinstance(fact, TopicTag):  # first: most facts are topic tags, which have none
+        return None
     if isinstance(fact, Target):
         return str(fact.target_year) if fact.target_year else None
     if isinstance(fact, PolicyMention | Deal | Event | ItemDate):
@@ -81,46 +84,103 @@ def _field_names(cls: type) -> tuple[str, ...] | None:
 
 
 _LEAVES = (str, int, float, type(None))
+# The exact types of most leaves, tested by one set lookup before the general rules below.
+_LEAF_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
 def _plain(value: Any) -> Any:
     """Return a value as JSON-ready data: dataclasses as dicts, tuples as lists."""
-    if isinstance(value, _LEAVES):
+    if type(value) in _LEAF_TYPES or isinstance(value, _LEAVES):
         return value
     names = _field_names(type(value))
     if names is not None:
-        return {name: _plain(getattr(value, name)) for name in names}
+        return _plain_fields(value, names)
     if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
+        return [v if type(v) in _LEAF_TYPES else _plain(v) for v in value]
     return value
+
+
+def _plain_fields(value: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """Return a dataclass's fields as JSON-ready data (leaves without a call each)."""
+    out = {}
+    for name in names:
+        own = getattr(value, name)
+        out[name] = own if type(own) in _LEAF_TYPES else _plain(own)
+    return out
+
+
+@cache
+def _payload_names(cls: type) -> tuple[str, ...]:
+    """Return the fields of a fact type that its payload holds (all but its provenance)."""
+    return tuple(name for name in _field_names(cls) or () if name != "prov")
 
 
 def fact_payload(fact: Fact) -> dict[str, Any]:
     """Return a fact's values as stored (everything but its provenance)."""
     # dataclasses.asdict deep-copies every leaf: ten times slower on a large load; and
     # fields() and is_dataclass() per value cost as much again as the copying here.
-    names = _field_names(type(fact)) or ()
-    return {name: _plain(getattr(fact, name)) for name in names if name != "prov"}
+    return _plain_fields(fact, _payload_names(type(fact)))
 
 
-def fact_values(fact: Fact) -> dict[str, Any]:
-    """Return the column values of a fact's row (all but its ids)."""
+# A field's type as written (the model's annotations are strings) or evaluated. Resolving
+# them with get_type_hints compiled every annotation: longer than the sharing saves.
+_TEXT_TYPES = frozenset({str, "str", tuple[str, ...], "tuple[str, ...]"})
+
+
+@cache
+def _text_only(cls: type) -> bool:
+    """Return whether a fact type's payload fields are all text (str, or tuples of str), so
+    that facts with equal fields have equal payloads (asked once a type)."""
+    names = set(_payload_names(cls))
+    return all(f.type in _TEXT_TYPES for f in fields(cls) if f.name in names)
+
+
+@dataclass(frozen=True, slots=True)
+class SharedPayloads:
+    """Fact payloads made once per distinct value for fact types whose payload is all text
+    (topic tags: documents tag the same few topics on item after item). Equal payloads are
+    then one object, which the row writer serializes once (``rows.insert_rows``)."""
+
+    made: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
+
+    def __call__(self, fact: Fact) -> dict[str, Any]:
+        cls = type(fact)
+        if not _text_only(cls):
+            return fact_payload(fact)
+        names = _payload_names(cls)
+        key = (cls, *[getattr(fact, name) for name in names])
+        try:
+            payload = self.made.get(key)
+        except TypeError:  # a list where the type says tuple: not shared
+            return fact_payload(fact)
+        if payload is None:
+            payload = self.made[key] = _plain_fields(fact, names)
+        return payload
+
+
+def fact_values(
+    fact: Fact, payload_of: Callable[[Fact], dict[str, Any]] = fact_payload
+) -> dict[str, Any]:
+    """Return the column values of a fact's row (all but its ids); the payload made by
+    ``payload_of`` (``SharedPayloads`` to share equal ones)."""
     place = getattr(fact, "place", None)
+    prov = fact.prov
+    span, raw_span = prov.span, prov.raw_span
     return {
         "kind": FACT_KINDS[type(fact)],
-        "extractor": fact.prov.extractor,
-        "start": fact.prov.span.start,
-        "end": fact.prov.span.end,
-        "raw_start": fact.prov.raw_span.start,
-        "raw_end": fact.prov.raw_span.end,
-        "quote": fact.prov.quote,
+        "extractor": prov.extractor,
+        "start": span.start,
+        "end": span.end,
+        "raw_start": raw_span.start,
+        "raw_end": raw_span.end,
+        "quote": prov.quote,
         "label": label_of(fact),
         "region_code": place.code if place else None,
         "region": place.name if place else None,
         "level": place.level if place else None,
         "metric": fact.metric if isinstance(fact, Target) else None,
         "date": date_of(fact),
-        "payload": fact_payload(fact),
+        "payload": payload_of(fact),
     }
 
 

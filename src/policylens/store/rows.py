@@ -9,7 +9,8 @@ stored values are those the ``insert(table)`` would store, in the same order (sa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Column, Connection, Table, insert
@@ -18,17 +19,46 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 
-def _converted(column: Column[Any], values: list[Any], dialect: Dialect) -> list[Any]:
+def _processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """Return how a column's type converts a value for the driver, None if it does not."""
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _converted(column: Column[Any], values: Sequence[Any], dialect: Dialect) -> Sequence[Any]:
     """Return a column's values as its type hands them to the driver (JSON as text…)."""
-    process = column.type.dialect_impl(dialect).bind_processor(dialect)
-    return values if process is None else [process(value) for value in values]
+    process = _processor(column, dialect)
+    if process is None:
+        return values
+    # The same object (a payload shared by equal facts) is converted once: serializing
+    # payloads was a tenth of storing a document. The list keeps every object alive, so
+    # no two of them share an id.
+    done: dict[int, Any] = {}
+    out = []
+    for value in values:
+        converted = done.get(id(value), _NOT_DONE)
+        if converted is _NOT_DONE:
+            converted = done[id(value)] = process(value)
+        out.append(converted)
+    return out
+
+
+_NOT_DONE = object()
 
 
 def row_tuples(
     table: Table, names: list[str], rows: Sequence[dict[str, Any]], dialect: Dialect
 ) -> list[tuple[Any, ...]]:
     """Return the rows as tuples of driver values, in the order of ``names``."""
-    columns = [_converted(table.c[name], [row[name] for row in rows], dialect) for name in names]
+    # Tuples made in C (itemgetter), then only the columns whose type converts its values
+    # (JSON, dates) taken apart and put back: a comprehension per column cost more.
+    get = itemgetter(*names)
+    values = list(map(get, rows)) if len(names) > 1 else [(get(row),) for row in rows]
+    processed = [n for n, name in enumerate(names) if _processor(table.c[name], dialect)]
+    if not processed or not values:
+        return values
+    columns = list(zip(*values, strict=True))
+    for n in processed:
+        columns[n] = _converted(table.c[names[n]], columns[n], dialect)
     return list(zip(*columns, strict=True))
 
 
