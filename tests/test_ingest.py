@@ -641,6 +641,22 @@ def test_ingest_folder_names_what_it_cannot_read_and_follows_folder_links_once(
     ]
 
 
+def test_ingest_folder_takes_file_names_in_any_case(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(DOC_000, folder / "NOTICE.TXT")
+    shutil.copy(FORMATS / "plan.pdf", folder / "Plan.Pdf")
+    shutil.copy(DOC_002, folder / "skip.TXT")
+    settings = load_settings(env={}, db_url=_db(tmp_path), exclude=("SKIP.*",))
+
+    report = api.ingest([str(folder)], settings=settings)
+
+    assert [(Path(r.source).name, r.status) for r in report.results] == [
+        ("NOTICE.TXT", "stored"),
+        ("Plan.Pdf", "stored"),
+    ]
+
+
 def test_ingest_names_a_named_pipe_given_by_name(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe.txt")
     (result,) = api.ingest([str(tmp_path / "pipe.txt")], db=_db(tmp_path)).results
@@ -1040,6 +1056,20 @@ def test_ingest_url_reads_html_and_pdf_over_http(local_site, tmp_path):
     assert [d.format for d in docs] == ["html", "pdf"]
     assert docs[0].source == f"{local_site}/article.html"
     assert "重庆" in (docs[0].title or "")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://[::1", "http://[zz]/", "http://127.0.0.1:99999/", "http://127.0.0.1:1/\x01"],
+    ids=["unclosed-ipv6", "bad-ipv6", "port-out-of-range", "control-character"],
+)
+def test_ingest_malformed_url_is_refused_by_name_and_the_rest_goes_on(
+    url: str, tmp_path: Path
+) -> None:
+    report = api.ingest([url, str(DOC_000)], db=_db(tmp_path))
+    assert [r.status for r in report.results] == ["error", "stored"]
+    assert report.results[0].source == url
+    assert report.results[0].problem.startswith("not a valid URL ("), report.results[0].problem
 
 
 @pytest.fixture(params=["body", "headers"])

@@ -353,6 +353,16 @@ def test_serve_upload_needs_a_file_or_a_url(empty_client):
     assert empty_client.post("/api/documents", json={}).status_code == 422
 
 
+def test_serve_malformed_urls_are_refused_each_by_name(empty_client):
+    # urlparse raised ValueError on these before any fetch: a 500 for the whole request.
+    urls = ["http://[::1", "http://[zz]/", "http://127.0.0.1:99999/"]
+    response = empty_client.post("/api/documents", json={"urls": urls})
+    assert response.status_code == 422
+    results = response.json()["results"]
+    assert [r["source"] for r in results] == urls
+    assert all(r["problem"].startswith("not a valid URL (") for r in results), results
+
+
 def test_serve_script_in_a_document_is_shown_as_text(empty_client):
     text = (
         "关于<script>alert('x')</script>印发《四川省元宇宙产业发展行动计划》的通知\n正文。".encode()

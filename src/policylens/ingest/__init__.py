@@ -79,8 +79,9 @@ def printable_url(url: str) -> str:
 
 
 def is_url(value: str) -> bool:
-    """Return whether an input names an http(s) URL."""
-    return urlparse(value).scheme in ("http", "https")
+    """Return whether an input names an http(s) URL (well-formed or not: a malformed one is
+    then refused by name when it is fetched)."""
+    return value[:8].lower().startswith(("http://", "https://"))
 
 
 def expand_inputs(inputs: list[str], settings: Settings) -> Iterator[Source | IngestError]:
@@ -170,16 +171,21 @@ def unreadable_entry(path: Path) -> str:
 
 
 def _wanted(relative: str, settings: Settings) -> bool:
+    # Globs match whatever the case: a folder from Windows holds REPORT.PDF and 通知.DOCX.
+    relative = relative.lower()
     name = relative.rsplit("/", 1)[-1]
     if name.startswith("."):
         return False
-    included = any(
-        fnmatch.fnmatch(name, g) or fnmatch.fnmatch(relative, g) for g in settings.include
+    return _matches(name, relative, settings.include) and not _matches(
+        name, relative, settings.exclude
     )
-    excluded = any(
-        fnmatch.fnmatch(name, g) or fnmatch.fnmatch(relative, g) for g in settings.exclude
+
+
+def _matches(name: str, relative: str, globs: tuple[str, ...]) -> bool:
+    return any(
+        fnmatch.fnmatchcase(name, glob) or fnmatch.fnmatchcase(relative, glob)
+        for glob in (g.lower() for g in globs)
     )
-    return included and not excluded
 
 
 def read_bytes(source: Source, settings: Settings) -> tuple[bytes, str | None]:
@@ -216,6 +222,16 @@ def _fetch(url: str, limit: int, timeout: float) -> tuple[bytes, str | None]:
         return asyncio.run(asyncio.wait_for(_download(url, limit, timeout), allowed_s))
     except TimeoutError:
         raise IngestError(url, _too_slow(allowed_s, timeout)) from None
+    except (ValueError, ExceptionGroup) as exc:  # a URL httpx cannot even send
+        raise IngestError(url, f"not a valid URL ({_first_cause(exc)})") from exc
+
+
+def _first_cause(exc: BaseException) -> str:
+    """Return the first error inside an exception group (anyio wraps connection errors in
+    one), as ``Type: message``."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return f"{type(exc).__name__}: {exc}"
 
 
 async def _download(url: str, limit: int, timeout: float) -> tuple[bytes, str | None]:
@@ -238,6 +254,8 @@ async def _download(url: str, limit: int, timeout: float) -> tuple[bytes, str | 
                 chunks.append(chunk)
             content_type = response.headers.get("content-type", "").split(";")[0].strip()
             return b"".join(chunks), content_type or None
+    except httpx.InvalidURL as exc:
+        raise IngestError(url, f"not a valid URL ({exc})") from exc
     except httpx.HTTPError as exc:
         raise IngestError(url, f"could not fetch ({type(exc).__name__}: {exc})") from exc
 
