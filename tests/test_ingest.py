@@ -348,6 +348,42 @@ def test_html_page_of_more_tags_than_the_main_text_search_takes_is_read_as_block
     assert extracted.title == "标题"
 
 
+SENTENCE = "关于加快推进人工智能产业发展的若干政策措施。\n" * 30
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        (
+            SENTENCE.encode() + b"\xff" + SENTENCE.encode(),
+            "utf_8 (1 damaged byte sequence replaced)",
+        ),
+        (SENTENCE.encode() + "\u201c".encode("cp1252") + SENTENCE.encode(), "utf_8 (1 damaged"),
+        (codecs.BOM_UTF32_LE + SENTENCE.encode("utf-32-le"), "utf_32"),
+        (SENTENCE.encode("hz"), "hz"),
+    ],
+    ids=["stray-byte", "cp1252-quote", "utf-32-bom", "hz"],
+)
+def test_text_in_a_rare_or_damaged_encoding_is_read(
+    tmp_path: Path, data: bytes, encoding: str
+) -> None:
+    path = tmp_path / "notice.txt"
+    path.write_bytes(data)
+    raw = load(Source(str(path)), load_settings(env={}))
+    assert raw.encoding.startswith(encoding)
+    assert raw.raw_text.replace("\ufffd", "").count(
+        "关于加快推进人工智能产业发展的若干政策措施。"
+    ) == (60 if "damaged" in encoding else 30)
+
+
+@pytest.mark.parametrize("label", ["unicode_escape", "raw_unicode_escape"])
+def test_html_declared_in_an_escape_codec_is_read_from_its_bytes(tmp_path: Path, label: str):
+    path = tmp_path / "page.html"
+    path.write_bytes(_html_page(label).encode("utf-8"))
+    raw = load(Source(str(path)), load_settings(env={}))
+    assert "工业和信息化部元宇宙标准化工作组" in raw.raw_text
+
+
 def _pdf_with_info_title(value: bytes) -> bytes:
     """Return plan.pdf with its /Info /Title replaced in place by another PDF object.
 
@@ -418,6 +454,26 @@ def _plan_with_character_map(replace: Callable[[bytes], bytes]) -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def test_pdf_page_pypdf_cannot_read_costs_that_page_only(tmp_path: Path) -> None:
+    # A text array past pypdf's element limit on page 2 raised for the whole file.
+    from pypdf import PdfWriter
+
+    writer = PdfWriter(clone_from=FORMATS / "plan.pdf")
+    writer.pages[1]["/Contents"].get_object().set_data(
+        b"BT /F1 12 Tf [" + b"(a) -100 " * 300_000 + b"] TJ ET"
+    )
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    path = tmp_path / "one-bad-page.pdf"
+    path.write_bytes(buffer.getvalue())
+    whole = load(Source(str(FORMATS / "plan.pdf")), load_settings(env={})).raw_text
+
+    raw = load(Source(str(path)), load_settings(env={}))
+
+    first_page = whole.split("\f")[0]
+    assert raw.raw_text.split("\f")[0] == first_page and raw.raw_text.count("\f") == 1
 
 
 def test_pdf_mapping_glyphs_to_surrogates_is_stored_with_them_replaced(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from charset_normalizer import from_bytes
 if TYPE_CHECKING:
     import lxml.html
     from docx.document import Document as DocxDocument
+    from pypdf import PdfReader
 
 FORMAT_BY_SUFFIX = {
     ".txt": "txt",
@@ -41,6 +42,12 @@ CJK_ENCODINGS = ["gb18030", "big5", "big5hkscs", "utf_16", "shift_jis", "euc_kr"
 
 
 UTF16_MIN_PLAUSIBLE = 0.95
+# A file that is UTF-8 but for a few bad bytes: at least this many characters read, and at
+# most one bad sequence in this many of them.
+UTF8_MIN_READ = 20
+# ASCII bytes that shift into HZ or ISO-2022 are read so if they give this many Han characters.
+SEVEN_BIT_MIN_HAN = 10
+UTF8_MAX_BAD_SHARE = 100
 
 # Python names of the single-byte Western code pages that servers and editors put on pages
 # by default. A Chinese page labelled with one of them was mislabelled, so when its bytes
@@ -48,7 +55,8 @@ UTF16_MIN_PLAUSIBLE = 0.95
 WESTERN_SINGLE_BYTE = frozenset({"ascii", "iso8859-1", "iso8859-15", "cp1252"})
 # A declared charset was read from the page as ASCII, so it must read ASCII bytes as ASCII;
 # this rules out UTF-16/32 labels on an ASCII page, EBCDIC, UTF-7 and escape codecs.
-ASCII_PROBE = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+# Escape codecs (unicode_escape) read ASCII as ASCII but for the escapes at the end.
+ASCII_PROBE = bytes(range(0x20, 0x7F)) + b"\t\n\r\\x41\\u4e00"
 
 # DOCX is a zip; python-docx inflates every part it reads. Real DOCX parts are XML that
 # deflates 5-20x and media that is already compressed, so a document may expand to at
@@ -124,6 +132,8 @@ def _without_nuls(text: str) -> str:
 def _decode(data: bytes) -> tuple[str, str]:
     for bom, name in (
         (codecs.BOM_UTF8, "utf_8_sig"),
+        (codecs.BOM_UTF32_LE, "utf_32"),  # before UTF-16: FF FE 00 00 opens both
+        (codecs.BOM_UTF32_BE, "utf_32"),
         (codecs.BOM_UTF16_LE, "utf_16"),
         (codecs.BOM_UTF16_BE, "utf_16"),
     ):
@@ -132,6 +142,8 @@ def _decode(data: bytes) -> tuple[str, str]:
                 return data.decode(name), name
             except UnicodeDecodeError:
                 break  # a damaged file behind a BOM: let detection decide
+    if data.isascii():
+        return _seven_bit(data)
     try:
         return data.decode("utf-8"), "utf_8"
     except UnicodeDecodeError:
@@ -149,10 +161,42 @@ def _decode(data: bytes) -> tuple[str, str]:
                 return candidate, name
     if data.count(b"\x00") > len(data) // 100:
         raise FormatError("binary data, not text")
+    damaged = _damaged_utf8(data)
+    if damaged is not None:
+        return damaged
     best = from_bytes(data, cp_isolation=CJK_ENCODINGS).best()
     if best is None or best.encoding is None:
         raise FormatError("could not detect a text encoding")
     return str(best), best.encoding
+
+
+def _seven_bit(data: bytes) -> tuple[str, str]:
+    """Return ASCII bytes as text: as HZ or ISO-2022 Chinese if they shift into it and read
+    as Chinese that way (old mail and newsgroup archives), else as they are."""
+    for shift, name in ((b"~{", "hz"), (b"\x1b$", "iso2022_jp_2")):
+        if shift in data:
+            try:
+                text = data.decode(name)
+            except UnicodeDecodeError:
+                continue
+            if sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff") >= SEVEN_BIT_MIN_HAN:
+                return text, name
+    return data.decode("ascii"), "utf_8"
+
+
+def _damaged_utf8(data: bytes) -> tuple[str, str] | None:
+    """Return UTF-8 text with a few bad bytes (a stray byte, a cp1252 quote pasted in) as
+    UTF-8 with those bytes replaced by U+FFFD; None if the bytes are not mostly UTF-8.
+
+    Text in another encoding read as UTF-8 fails on most of its non-ASCII characters; here
+    at most one in UTF8_MAX_BAD_SHARE of them is bad, among enough to tell.
+    """
+    text = data.decode("utf-8", "replace")
+    bad = text.count("\ufffd")
+    read = sum(1 for ch in text if ord(ch) > 0x7F) - bad
+    if read < UTF8_MIN_READ or bad * UTF8_MAX_BAD_SHARE > read:
+        return None
+    return text, f"utf_8 ({bad} damaged byte sequence{'s' if bad > 1 else ''} replaced)"
 
 
 def _looks_utf16(data: bytes) -> bool:
@@ -307,24 +351,44 @@ def _text_codec(name: str) -> str | None:
 
 
 def extract_pdf(data: bytes) -> Extracted:
-    """Return the text layer of a PDF, pages separated by form feeds."""
+    """Return the text layer of a PDF, pages separated by form feeds.
+
+    A page pypdf cannot read costs that page, not the document: its place is left empty.
+    """
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError
 
     try:
         reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = reader.metadata.title if reader.metadata else None
+        pages = list(reader.pages)
     except FileNotDecryptedError as exc:  # an empty user password is tried, and opens most
         raise FormatError(
             "PDF is password-protected: save a copy without the password and ingest that"
         ) from exc
     except Exception as exc:  # a damaged PDF can make pypdf raise almost anything
         raise FormatError(f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
-    text = "\n\f\n".join(pages)
+    texts, failures = [], []
+    for page in pages:
+        try:
+            texts.append(page.extract_text() or "")
+        except Exception as exc:  # one damaged page: the others are still worth reading
+            texts.append("")
+            failures.append(exc)
+    text = "\n\f\n".join(texts)
     if not text.strip():
+        if failures:
+            first = failures[0]
+            raise FormatError(f"not a readable PDF ({type(first).__name__}: {first})")
         raise FormatError("PDF has no text layer (a scan? OCR it first)")
-    return Extracted(text, None, _title(title))
+    return Extracted(text, None, _pdf_title(reader))
+
+
+def _pdf_title(reader: PdfReader) -> str | None:
+    """Return the PDF's title, if its /Info has a usable one."""
+    try:
+        return _title(reader.metadata.title if reader.metadata else None)
+    except Exception:  # a damaged /Info costs the title, not the text
+        return None
 
 
 def _title(value: object) -> str | None:
