@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import ahocorasick_rs
@@ -67,7 +68,13 @@ class Gazetteer:
         )
         # Extraction asks for chains and places thousands of times per corpus: built once.
         self.chains = {code: self._walk_up(code) for code in self.divisions}
+        self.chain_codes = {
+            code: tuple(d.code for d in chain) for code, chain in self.chains.items()
+        }
         self.places = {code: self._place_of_chain(chain) for code, chain in self.chains.items()}
+        # Titles, issuers and section paths recur within and across documents; the gazetteer
+        # never changes, so a text's place is kept (per gazetteer, bounded).
+        self._resolved = functools.lru_cache(maxsize=4096)(self._resolve_text)
 
     def find(self, text: str) -> list[PlaceMention]:
         """Return the place names in a text: leftmost, longest, not overlapping."""
@@ -76,6 +83,17 @@ class Gazetteer:
         names, candidates = self.name_list, self.names
         return [
             PlaceMention(start, end, names[index], candidates[names[index]])
+            for index, start, end in self.automaton.find_matches_as_indexes(text)
+        ]
+
+    def find_spans(self, text: str) -> list[tuple[int, int, tuple[str, ...]]]:
+        """Return ``(start, end, candidates)`` of each place name ``find`` returns, without
+        building a mention for each (extraction asks this of every item)."""
+        if not text or not self.names:
+            return []
+        names, candidates = self.name_list, self.names
+        return [
+            (start, end, candidates[names[index]])
             for index, start, end in self.automaton.find_matches_as_indexes(text)
         ]
 
@@ -112,6 +130,9 @@ class Gazetteer:
 
     def resolve_text(self, text: str) -> Place | None:
         """Return the most specific place a short text names ("上海市黄浦区", "四川", "全国")."""
+        return self._resolved(text)
+
+    def _resolve_text(self, text: str) -> Place | None:
         if not text:
             return None
         if text in ("全国", "中国", "国家"):

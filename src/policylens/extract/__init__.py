@@ -6,6 +6,7 @@ facts carry a versioned extractor name (``target.v1``) in their provenance.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable
 
 from policylens.extract.context import DocContext
@@ -22,6 +23,7 @@ from policylens.model import Document, Fact, Item, Place, PolicyMention
 from policylens.resources import Resources
 
 SKIPPED_KINDS = ("contents", "back_matter")
+FACT_ORDER = operator.attrgetter("prov.item_index", "prov.span.start")  # in C, per fact
 ItemExtractor = Callable[[Item, DocContext], Iterable[Fact]]
 # The per-item extractors that need nothing but the item and its document, in order.
 DEFAULT_EXTRACTORS: tuple[tuple[str, ItemExtractor], ...] = (
@@ -71,4 +73,4 @@ def extract_document(document: Document, res: Resources) -> tuple[Fact, ...]:
         facts.extend(extract_funding(item, ctx, place))
         for _, extractor in DEFAULT_EXTRACTORS:
             facts.extend(extractor(item, ctx))
-    return tuple(sorted(facts, key=lambda f: (f.prov.item_index, f.prov.span.start)))
+    return tuple(sorted(facts, key=FACT_ORDER))

@@ -6,6 +6,7 @@ import bisect
 import functools
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,6 +24,10 @@ YEAR_MONTH = re.compile(r"(2(?<!\d.)0\d{2})\s*年\s*(\d{1,2})\s*月(?!\s*\d{1,2}
 # "11月，杭州市…": a month opening the text or a clause.
 BARE_MONTH = re.compile(r"(\d(?:(?<=^.)|(?<=[，。；：\n].))\d?)\s*月(?=\s*[，,]|份)")
 RELATIVE_MONTH = re.compile(r"(今年|去年|明年)\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?")
+RELATIVE_YEARS = ("今年", "去年", "明年")
+# Where BARE_MONTH can end: a month mark before a comma or 份. Its literal opening lets the
+# engine skip in C to each 月, where BARE_MONTH tries every digit; few items have one.
+BARE_MONTH_END = re.compile(r"月(?=\s*[，,]|份)")
 DEADLINE = re.compile(r"(?:到|至|截至|截止到|截止|力争到|力争)\s*(20\d{2})\s*年")
 PERIOD = re.compile(r"(20\d{2})\s*[—–\-－~～至]\s*(20\d{2})\s*年?")
 # /2023/9/18/ · /20230927/ · /2023-09/22/ · /202309/21/
@@ -84,6 +89,29 @@ def _full_hit(m: re.Match[str]) -> DateHit:
     )
 
 
+def month_matches(pattern: re.Pattern[str], text: str, before: str) -> Iterator[re.Match[str]]:
+    """Yield the matches of ``pattern.finditer(text)``, read from just before each 月.
+
+    For FULL_DATE, MONTH_DAY and YEAR_MONTH: every match holds a 月, and ahead of its first
+    月 only digits, spaces and characters of ``before`` (年). A match holding the next 月
+    can start no earlier than the run of such characters before it, and none starts
+    between the last match and that run; so each search starts there. The engine tries
+    these patterns at every digit of an item; it skips to each 月 with a substring search.
+    """
+    read_to = 0
+    while (month := text.find("月", read_to)) >= 0:
+        start = month
+        while start > read_to and (
+            text[start - 1].isdecimal() or text[start - 1].isspace() or text[start - 1] in before
+        ):
+            start -= 1
+        match = pattern.search(text, start)
+        if match is None:
+            return
+        yield match
+        read_to = match.end()
+
+
 def find_dates(text: str) -> list[DateHit]:
     """Return full, ISO, month-day, year-month and relative dates, in order, without overlaps."""
     hits: list[DateHit] = []
@@ -107,24 +135,24 @@ def find_dates(text: str) -> list[DateHit]:
     has_month = "月" in text
     has_year = "年" in text
     if has_month and has_year and "日" in text:
-        for m in FULL_DATE.finditer(text):
+        for m in month_matches(FULL_DATE, text, "年"):
             add(_full_hit(m))
     if "-" in text:
         for m in ISO_DATE.finditer(text):
             add(_full_hit(m))
     if not has_month:
         return sorted(hits, key=lambda h: h.start)
-    if has_year:
+    if has_year and any(word in text for word in RELATIVE_YEARS):
         for m in RELATIVE_MONTH.finditer(text):
             day = int(m.group(3)) if m.group(3) else None
             add(DateHit(m.start(), m.end(), m.group(0), None, int(m.group(2)), day, m.group(1)))
     if "日" in text:
-        for m in MONTH_DAY.finditer(text):
+        for m in month_matches(MONTH_DAY, text, ""):
             add(DateHit(m.start(), m.end(), m.group(0), None, int(m.group(1)), int(m.group(2))))
     if has_year:
-        for m in YEAR_MONTH.finditer(text):
+        for m in month_matches(YEAR_MONTH, text, "年"):
             add(DateHit(m.start(), m.end(), m.group(0), int(m.group(1)), int(m.group(2)), None))
-    for m in BARE_MONTH.finditer(text):
+    for m in BARE_MONTH.finditer(text) if BARE_MONTH_END.search(text) else ():
         add(
             DateHit(
                 m.start(1), m.end(), m.group(0).strip("，。；：\n"), None, int(m.group(1)), None
@@ -150,7 +178,8 @@ def document_year(text: str) -> int | None:
     """
     masked = DEADLINE.sub(lambda m: " " * len(m.group(0)), text)
     masked = PERIOD.sub(lambda m: " " * len(m.group(0)), masked)
-    years = Counter(int(m.group(1)) for m in YEAR_MENTION.finditer(masked))
+    # findall gives each mention's year group; counting their values stays in C.
+    years = Counter(map(int, YEAR_MENTION.findall(masked)))
     if not years:
         return None
     return max(years, key=lambda y: (years[y], y))

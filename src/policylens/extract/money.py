@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import bisect
-import functools
 import re
 from collections.abc import Iterator
 
-from policylens.extract.context import DocContext, sentence_end, sentence_start
+from policylens.extract.context import (
+    DocContext,
+    after_last_mark,
+    last_mark_finder,
+    sentence_end,
+    sentence_start,
+)
 from policylens.extract.numbers import find_quantities
 from policylens.model import Deal, Funding, Item, Place
 
@@ -15,6 +19,7 @@ SUPPORT = re.compile(r"奖励|补贴|补助|资助|扶持|启动资金|支持资
 NOT_SUPPORT = re.compile(r"融资|投资机遇|产业规模|营收|签约|投资额(?!的)|总投资|估值")
 CLAUSE = re.compile(r"[，,；;。！？\n]")
 CONDITION = re.compile(r"对[^，。；]{2,40}的|(?:符合|经认定|达到)[^，。；]{2,30}")
+FINANCING = re.compile(r"\s*(?:融资|战略投资|投资|募资)")  # within 6 characters after 轮
 ROUND = re.compile(r"(?P<round>(?:Pre-?)?[A-F]\d?\+?|天使|种子|战略|新一)\s*轮")
 COMPANY_BEFORE = re.compile(
     r"(?:[，。\n“”\"]|^)\s*(?:近日，?|日前，?|据[^，。]{1,12}报道，?)?"
@@ -29,18 +34,19 @@ INVESTORS = (
 )
 
 
-@functools.lru_cache(maxsize=64)
-def clause_marks(text: str) -> tuple[int, ...]:
-    """Return the offset of every clause mark of a text, in order (one scan per text)."""
-    return tuple(match.start() for match in CLAUSE.finditer(text))
+LAST_CLAUSE = last_mark_finder(CLAUSE)
 
 
 def _clause_bounds(text: str, position: int) -> tuple[int, int]:
-    """Return the clause holding ``position``: after the last mark before it, to the next."""
-    marks = clause_marks(text)
-    after = bisect.bisect_left(marks, position)
-    start = marks[after - 1] + 1 if after else 0
-    return start, (marks[after] if after < len(marks) else len(text))
+    """Return the clause holding ``position``: after the last mark before it, to the next.
+
+    Only money figures ask, a few per item: a search each way beats listing every mark
+    of a long item.
+    """
+    following = CLAUSE.search(text, position)
+    return after_last_mark(LAST_CLAUSE, text, position), (
+        following.start() if following else len(text)
+    )
 
 
 def extract_funding(item: Item, ctx: DocContext, place: Place | None) -> Iterator[Funding]:
@@ -103,15 +109,26 @@ def _investors(sentence: str) -> tuple[str, ...]:
     return ()
 
 
+def _has_financed_round(text: str) -> bool:
+    """Return whether some 轮 is followed by FINANCING, as every round a deal is read from is
+    (each ROUND match ends with its 轮): most items are spared ROUND's pass."""
+    at = text.find("轮")
+    while at >= 0:
+        if FINANCING.match(text[at + 1 : at + 7]):
+            return True
+        at = text.find("轮", at + 1)
+    return False
+
+
 def extract_deals(item: Item, ctx: DocContext) -> Iterator[Deal]:
     """Yield each financing round in an item, once per company and round."""
     text = item.text
-    if "轮" not in text:
+    if not _has_financed_round(text):
         return
     seen: set[tuple[str, str]] = set()
     for match in ROUND.finditer(text):
         following = text[match.end() : match.end() + 6]
-        if not re.match(r"\s*(?:融资|战略投资|投资|募资)", following):
+        if not FINANCING.match(following):
             continue
         company = _company(text, match.start())
         if company is None:

@@ -18,6 +18,7 @@ CURRENCY = {
     "欧元": "EUR",
     "港元": "HKD",
 }
+MONEY_UNITS = frozenset(CURRENCY.values())
 EXCEEDS = ("超过", "突破", "逾", "超", "高于", "多于")
 AT_LEAST = ("不少于", "不低于", "至少")
 AT_MOST = ("不超过", "不高于", "最多")
@@ -73,7 +74,7 @@ class Quantity:
     @property
     def is_money(self) -> bool:
         """Return whether the quantity is an amount of money."""
-        return self.unit in CURRENCY.values()
+        return self.unit in MONEY_UNITS
 
 
 # cn2an validates its input at length; the same few numerals (一, 两, 十) recur in every text.
@@ -129,7 +130,25 @@ def _reading_start(text: str, position: int, floor: int) -> int:
 
 def _quantity(match: re.Match[str], text: str) -> Quantity | None:
     """Return the quantity a QUANTITY match reads (None for a bare number)."""
-    parts = match.groupdict("")  # one call for every group: this runs for every number
+    groups = match.groups("")  # one call for every group: this runs for every number
+    reading = _reading(groups)
+    if reading is None:
+        return None
+    low, high, unit, qualifier = reading
+    start, end = match.start("pre") if groups[0] else match.start("num"), match.end()
+    return Quantity(start, end, text[start:end], low, high, unit, qualifier)
+
+
+# QUANTITY's group names in group order (every group is named): pre, num, num2, …
+QUANTITY_GROUPS = tuple(sorted(QUANTITY.groupindex, key=QUANTITY.groupindex.__getitem__))
+
+
+# The same figures and words recur (2家, 超过100亿元): what a match's groups read is kept.
+@functools.lru_cache(maxsize=4096)
+def _reading(groups: tuple[str, ...]) -> tuple[float, float, str, str] | None:
+    """Return low, high, unit and qualifier read from QUANTITY's groups (None for a bare
+    number, or numerals that are not a number)."""
+    parts = dict(zip(QUANTITY_GROUPS, groups, strict=True))
     if not (parts["unit"] or parts["mag"]):
         return None
     try:
@@ -138,10 +157,7 @@ def _quantity(match: re.Match[str], text: str) -> Quantity | None:
         return None
     high = float(parts["num2"]) if parts["num2"] else low
     scale = MAGNITUDE.get(parts["mag"], 1.0)
-    start, end = match.start("pre") if parts["pre"] else match.start("num"), match.end()
-    return Quantity(
-        start, end, text[start:end], low * scale, high * scale, _unit(parts), _qualifier(parts)
-    )
+    return low * scale, high * scale, _unit(parts), _qualifier(parts)
 
 
 def find_quantities(text: str) -> list[Quantity]:
@@ -163,7 +179,8 @@ def find_quantities(text: str) -> list[Quantity]:
                 break
         else:
             break  # QUANTITY matches nothing more in the text
-    for match in VAGUE.finditer(text):
+    # Every vague amount names 万 or 亿: most texts name neither, and skip the pattern.
+    for match in VAGUE.finditer(text) if "万" in text or "亿" in text else ():
         scale = MAGNITUDE[match.group("mag")]
         unit = CURRENCY.get(match.group("unit") or "元", "CNY")
         # 数亿 is "several hundred million": a range from one to ten times the magnitude.

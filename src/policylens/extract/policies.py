@@ -34,6 +34,13 @@ ISSUE_VERB = re.compile(
 DEPARTMENTS_BEFORE = re.compile(
     r"等\s*(?P<count>\d+|[一二三四五六七八九十]+)\s*(?:个)?部门\s*(?:联合)?\s*(?:印发|发布)?的?\s*$"
 )
+# Every character an ISSUE_VERB or DEPARTMENTS_BEFORE match can hold besides spaces and
+# digits. Both are anchored at the end, so a match lies in the run of these that ends the
+# prefix; searched from its start, they are not tried at every position of the sentence.
+VERB_CHARACTERS = frozenset(
+    "等一二三四五六七八九十个部门今去年月日联合正式近前共同再次又"
+    "印发了布出台公制定订颁下推审议通过就的关于"
+)
 ISSUER_SPLIT = re.compile(r"[、，,\s]+|(?<=[厅局委办部])和(?=[\u4e00-\u9fff]{2})")
 ISSUER_NOISE = re.compile(
     r"^(?:近日|日前|此前|今年|去年|同时|其中|据悉|围绕|为|落实|根据|按照|贯彻|依据)+|(?:官网|网站|网)$"
@@ -59,6 +66,8 @@ def normalize_title(title: str, t2s: object) -> str:
     return re.sub(r"\s+", "", text).strip("《》")
 
 
+# Pure, and asked again for every mention of a title (and across documents).
+@functools.lru_cache(maxsize=4096)
 def title_kind(title: str, kinds: tuple[str, ...]) -> str | None:
     """Return the policy kind a title ends with (行动计划, 指导意见 …), notes in brackets aside."""
     core = title.strip()
@@ -67,6 +76,7 @@ def title_kind(title: str, kinds: tuple[str, ...]) -> str | None:
     return next((kind for kind in kinds if core.endswith(kind)), None)
 
 
+@functools.lru_cache(maxsize=4096)
 def is_policy_title(title: str, kind: str | None, kinds: tuple[str, ...]) -> bool:
     """Return whether 《title》 names a policy, not a back-reference (《行动计划》) or a book."""
     if kind is None:
@@ -89,11 +99,24 @@ def _is_issuer(part: str, ctx: DocContext) -> bool:
     return bool(mentions) and "".join(m.surface for m in mentions) == part
 
 
+def _verb_reading_start(prefix: str) -> int:
+    """Return where the run of characters an issuing-verb match can hold ends the prefix."""
+    start = len(prefix)
+    while start and (
+        prefix[start - 1] in VERB_CHARACTERS
+        or prefix[start - 1].isspace()
+        or prefix[start - 1].isdecimal()
+    ):
+        start -= 1
+    return start
+
+
 def issuers_before(prefix: str, ctx: DocContext) -> tuple[tuple[str, ...], int | None]:
     """Return the bodies named as subject of 印发/发布 just before a title, and 等N部门."""
-    verb = ISSUE_VERB.search(prefix) or DEPARTMENTS_BEFORE.search(prefix)
+    start = _verb_reading_start(prefix)
+    verb = ISSUE_VERB.search(prefix, start) or DEPARTMENTS_BEFORE.search(prefix, start)
     if verb is None:
-        led = LED_BY.search(prefix)
+        led = LED_BY.search(prefix) if "由" in prefix else None
         if led and ctx.res.is_agency(led.group("who").strip()):
             return (led.group("who").strip(),), None
         return (), None
@@ -120,9 +143,15 @@ def signature_issuers(item: Item, ctx: DocContext) -> tuple[str, ...]:
     return tuple(names)
 
 
+@functools.lru_cache(maxsize=4096)
+def _names_national_agency(text: str, national_agencies: tuple[str, ...]) -> bool:
+    """Return ``Resources.national_agency_in``: kept per text, as titles and issuers recur."""
+    return any(name in text for name in national_agencies)
+
+
 def issuer_place(issuer: str, ctx: DocContext, fallback: Place | None) -> str:
     """Return the region an issuer governs: national bodies, a named place, else the policy's."""
-    if ctx.res.national_agency_in(issuer):
+    if _names_national_agency(issuer, ctx.res.national_agencies):
         return NATION.name
     place = ctx.gazetteer.resolve_text(issuer)
     if place is not None:
@@ -141,7 +170,7 @@ def place_of(
 ) -> Place | None:
     """Return the place a policy governs: from its title, issuers, document number or context."""
     for text in (title, *issuers):
-        if ctx.res.national_agency_in(text):
+        if _names_national_agency(text, ctx.res.national_agencies):
             return NATION
         place = ctx.gazetteer.resolve_text(text)
         if place:
@@ -155,11 +184,13 @@ def place_of(
 
 def _date_before(item: Item, start: int, ctx: DocContext) -> DateValue | None:
     """Return the last date written in the sentence before a title, else the item's first date."""
-    floor = sentence_start(item.text, start)
-    hits = [h for h in ctx.dates(item) if floor <= h.start and h.end <= start]
-    if not hits and item.kind in ("digest_entry", "article"):
-        hits = [h for h in ctx.dates(item) if h.day][:1]
-    return ctx.resolve_date(item, hits[-1]) if hits else None
+    hits = ctx.dates_between(item, sentence_start(item.text, start), start)
+    if hits:
+        return ctx.resolve_date(item, hits[-1])
+    if item.kind in ("digest_entry", "article"):
+        first = next((h for h in ctx.dates(item) if h.day), None)
+        return ctx.resolve_date(item, first) if first else None
+    return None
 
 
 def extract_policies(item: Item, ctx: DocContext) -> Iterator[PolicyMention]:
@@ -200,6 +231,8 @@ def extract_policies(item: Item, ctx: DocContext) -> Iterator[PolicyMention]:
         )
 
 
+# Asked for every pair of a document's mentions when short forms are unified.
+@functools.lru_cache(maxsize=4096)
 def title_core(normalized: str) -> str:
     """Return a normalized title without trailing notes (可信虚拟人白皮书(2023) → …白皮书)."""
     core = normalized
@@ -223,22 +256,32 @@ def _is_short_form(short: str, full: str) -> bool:
 def unify_short_forms(mentions: list[PolicyMention]) -> list[PolicyMention]:
     """Return mentions where a short form (《创新基地申报指南》) takes the full title."""
     titles = {m.normalized_title: m for m in mentions}
+    # A title recurs in a document: its full form is looked for once per title and kind.
+    full_forms: dict[tuple[str, str | None], str | None] = {}
     out = []
     for mention in mentions:
-        core = title_core(mention.normalized_title)
-        full = next(
-            (
-                t
-                for t, other in titles.items()
-                if t != mention.normalized_title
-                and other.kind == mention.kind
-                and (title_core(t) == core or _is_short_form(core, title_core(t)))
-                and len(t) > len(mention.normalized_title)
-            ),
-            None,
-        )
+        key = (mention.normalized_title, mention.kind)
+        if key not in full_forms:
+            full_forms[key] = _full_form(mention, titles)
+        full = full_forms[key]
         out.append(replace(mention, normalized_title=full) if full else mention)
     return out
+
+
+def _full_form(mention: PolicyMention, titles: dict[str, PolicyMention]) -> str | None:
+    """Return the first title of the same kind that the mention's title is a short form of."""
+    core = title_core(mention.normalized_title)
+    return next(
+        (
+            t
+            for t, other in titles.items()
+            if len(t) > len(mention.normalized_title)
+            and other.kind == mention.kind
+            and t != mention.normalized_title
+            and (title_core(t) == core or _is_short_form(core, title_core(t)))
+        ),
+        None,
+    )
 
 
 def _fill(mention: PolicyMention, other: PolicyMention) -> PolicyMention:
@@ -304,11 +347,13 @@ def complete_main_policy(
     A notice or a government page prints 沪府办发〔2022〕14号 and the issuing office on lines
     of their own, away from the title in 《》.
     """
-    titles = main_titles(document, ctx.res.t2s)
+    cores = {title_core(t) for t in main_titles(document, ctx.res.t2s)}
+    if not any(title_core(m.normalized_title) in cores for m in mentions):
+        return list(mentions)  # the cover is read for the document's own policy only
     number, signers = cover_details(document, ctx)
     out = []
     for mention in mentions:
-        if title_core(mention.normalized_title) in {title_core(t) for t in titles}:
+        if title_core(mention.normalized_title) in cores:
             fallback = mention.place
             mention = replace(
                 mention,

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import bisect
+import functools
+import operator
 import re
 from collections.abc import Iterator
 
 from policylens.extract import dates
-from policylens.extract.context import WHOLE_AREA, DocContext, sentence_start
+from policylens.extract.context import (
+    WHOLE_AREA,
+    DocContext,
+    after_last_mark,
+    last_mark_finder,
+    sentence_start,
+)
 from policylens.extract.numbers import Quantity
 from policylens.model import Item, Place, PolicyMention, Target
 
 GOAL_HEADING = re.compile(r"目标|发展目标|主要目标|总体目标")
+GOAL_WORD = "目标"  # every GOAL_HEADING alternative holds it: a substring test finds the same
 FUTURE = re.compile(r"到\s*20\d{2}|至\s*20\d{2}|力争|目标|计划|预计|将|提出|工作安排|建议")
 # A figure right after a plan's title is one of the plan's goals: 《…行动计划》孵化20多个…
 TITLE_TO_FIGURE = 30
@@ -26,14 +36,24 @@ SCALE_BREAK = re.compile(r"[，,；;。：:！？（(\n、]")  # 核心产业规
 NEXT_FIGURE = re.compile(
     r"(?:、|和|及|与)\s*(?=\d|[一二两三四五六七八九十]+[个家项]|打造|培育|引育|建设|建成|形成|推广|新增)"
 )
+# The last clause break before a figure, and the first break or next figure after it.
+LAST_CLAUSE_BREAK = last_mark_finder(CLAUSE_BREAK)
+LAST_SCALE_BREAK = last_mark_finder(SCALE_BREAK)
+# Leftmost of the two alternatives: where the first of either pattern starts.
+COUNT_PHRASE_END = re.compile(f"{CLAUSE_BREAK.pattern}|{NEXT_FIGURE.pattern}")
 SCALE_VERBS = re.compile(r"(?:力争|实现|达到|突破|超过|达|逾|超|为|增长|将|计划)+$")
 AREA_PREFIX = re.compile(r"^(?:全[省市区县]|带动|其中|力争|实现|到20\d{2}年|和|及|与|、)+")
-COUNT_VERBS = re.compile(
-    r"(?:打造|培育|引育|引进|建成|建设|形成|推广|新增|布局|创建|集聚|发展|遴选|认定|制定|研制|申请|建立"
-    r"|创造|推出|孵化|引导|带动|实现|等)$"
+COUNT_VERB_WORDS = (
+    *("打造", "培育", "引育", "引进", "建成", "建设", "形成", "推广", "新增", "布局", "创建"),
+    *("集聚", "发展", "遴选", "认定", "制定", "研制", "申请", "建立", "创造", "推出", "孵化"),
+    *("引导", "带动", "实现", "等"),
 )
+COUNT_VERBS = re.compile(f"(?:{'|'.join(COUNT_VERB_WORDS)})$")
+# What may end the words before a count that follows a list mark: [，、和及与]\s*$.
+LIST_MARKS = "，、和及与"
 NOT_TARGETS = re.compile(r"任务|工程|行动|方面|措施|条|投资|签约|融资|同比|上半年|共计")
 MONEY_OR_SHARE = ("CNY", "USD", "KRW", "EUR", "HKD", "percent")
+TARGET_UNITS = frozenset((*MONEY_OR_SHARE, "count"))
 SCALE_METRICS = ("industry_scale", "core_industry_scale", "other")
 SUPPORT_MONEY = re.compile(r"奖励|补贴|补助|资助|扶持|启动")
 
@@ -61,9 +81,11 @@ def _goal_year(item: Item, position: int, policy: str | None) -> int | None:
     The last deadline (到2025年) before it in the item; else the end of the plan's
     period (2022-2024年); else the year of a work report (2023年政府工作报告).
     """
-    before = [year for offset, year in dates.deadline_years(item.text) if offset < position]
+    deadlines = dates.deadline_years(item.text)
+    # Deadlines come in text order: the last one before ``position`` by bisection.
+    before = bisect.bisect_left(deadlines, position, key=operator.itemgetter(0))
     if before:
-        return before[-1]
+        return deadlines[before - 1][1]
     paragraph = item.text[item.text.rfind("\n", 0, position) + 1 : position]
     for text in (*item.path[:1], policy or "", item.title, paragraph):
         found = dates.period(text)
@@ -94,14 +116,15 @@ def _future_year_before(item: Item, position: int, ctx: DocContext) -> int | Non
 
 def _under_goal_heading(item: Item) -> bool:
     """Return whether an item sits under a goals heading (发展目标), or is one."""
-    return any(GOAL_HEADING.search(part) for part in item.path[1:]) or bool(
-        GOAL_HEADING.search(item.title)
-    )
+    return any(GOAL_WORD in part for part in item.path[1:]) or GOAL_WORD in item.title
 
 
 def _in_goal_context(item: Item, position: int) -> bool:
     """Return whether a figure at ``position``, outside a goals heading, is stated as a goal."""
     paragraph_start = item.text.rfind("\n", 0, position) + 1
+    if item.text.find("《", paragraph_start, position) < 0:
+        # No title before the figure in its paragraph, so none in its sentence either.
+        return _first_future_end(item.text, paragraph_start) <= position
     # Words inside a title (《…行动计划》) say nothing about this figure.
     if FUTURE.search(TITLE_TEXT.sub("", item.text[paragraph_start:position])):
         return True
@@ -110,30 +133,39 @@ def _in_goal_context(item: Item, position: int) -> bool:
     return bool(titles) and position - titles[-1].end() <= TITLE_TO_FIGURE
 
 
+@functools.lru_cache(maxsize=256)
+def _first_future_end(text: str, start: int) -> int:
+    """Return where the first FUTURE word at or after ``start`` ends (past the text without one).
+
+    Asked for every figure of a paragraph. No FUTURE alternative holds another inside it,
+    so a FUTURE word lies in ``text[start:position]`` exactly when the first one from
+    ``start`` ends by ``position``.
+    """
+    found = FUTURE.search(text, start)
+    return found.end() if found else len(text) + 1
+
+
 def _scale_phrase(text: str, quantity: Quantity) -> tuple[str, int, int]:
     """Return what a money or share figure measures, and the quote's span.
 
     全省元宇宙相关产业规模达到2500亿元 → 元宇宙相关产业规模
     """
-    breaks = [m.end() for m in SCALE_BREAK.finditer(text, 0, quantity.start)]
-    start = breaks[-1] if breaks else 0
+    start = after_last_mark(LAST_SCALE_BREAK, text, quantity.start)
     phrase = SCALE_VERBS.sub("", text[start : quantity.start].strip())
     return AREA_PREFIX.sub("", phrase).strip(), start, quantity.end
 
 
 def _count_phrase(text: str, quantity: Quantity) -> tuple[str, int, int]:
     """Return what a count counts, and the quote's span: 10 家行业头部企业 → 行业头部企业."""
-    end = len(text)
-    for pattern in (CLAUSE_BREAK, NEXT_FIGURE):
-        match = pattern.search(text, quantity.end)
-        if match:
-            end = min(end, match.start())
+    # One search stops at the first break or next figure (NEXT_FIGURE alone ran on to the
+    # end of the item when no figure followed).
+    found = COUNT_PHRASE_END.search(text, quantity.end)
+    end = found.start() if found else len(text)
     phrase = text[quantity.end : end].strip().removeprefix("以上").strip()
     if phrase:
         return phrase, quantity.start, end
     # The noun can come first: 培育元宇宙核心企业200多家
-    breaks = [m.end() for m in CLAUSE_BREAK.finditer(text, 0, quantity.start)]
-    start = breaks[-1] if breaks else 0
+    start = after_last_mark(LAST_CLAUSE_BREAK, text, quantity.start)
     before = COUNT_VERBS.sub("", text[start : quantity.start].strip())
     before = re.sub(r"^(?:到20\d{2}年|提出|培育|打造|引育|建设|形成)+", "", before)
     return before, start, quantity.end
@@ -191,9 +223,7 @@ def extract_targets(
     plan inside an entry on Sichuan's), else to the item's own policy.
     """
     text = item.text
-    quantities = [
-        q for q in ctx.quantities(item) if q.unit in (*MONEY_OR_SHARE, "count") and not q.vague
-    ]
+    quantities = [q for q in ctx.quantities(item) if q.unit in TARGET_UNITS and not q.vague]
     under_goal_heading = bool(quantities) and _under_goal_heading(item)
     for quantity in quantities:
         stated_as_goal = under_goal_heading or _in_goal_context(item, quantity.start)
@@ -206,12 +236,13 @@ def extract_targets(
             policy_place, policy = anchor, anchor_policy
         if quantity.unit == "count":
             phrase, quote_start, quote_end = _count_phrase(text, quantity)
-            before = text[sentence_start(text, quantity.start) : quantity.start]
+            # COUNT_VERBS and a list mark are anchored at the end: a suffix test each.
+            before = text[sentence_start(text, quantity.start) : quantity.start].rstrip()
             noun_first = quote_start < quantity.start
             if (
                 not noun_first
-                and not COUNT_VERBS.search(before.rstrip())
-                and not re.search(r"[，、和及与]\s*$", before)
+                and not before.endswith(COUNT_VERB_WORDS)
+                and not (before and before[-1] in LIST_MARKS)
             ):
                 continue
         else:
