@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -93,3 +95,34 @@ def test_quantities_read_where_the_seeker_points_are_those_of_the_whole_text(pie
     assert [
         q for q in find_quantities(text) if not q.vague
     ] == _quantities_read_over_the_whole_text(text)
+
+
+# QUANTITY as first written: its numeral run could start at any numeral and give numerals
+# back; read from a run's first numeral and never given back, it must match the same.
+_QUANTITY_FIRST_FORM = re.compile(
+    numbers.QUANTITY.pattern.replace(
+        "(?<![零一二两三四五六七八九十百千])[零一二两三四五六七八九十百千]++",
+        "[零一二两三四五六七八九十百千]+",
+    )
+)
+
+
+@settings(max_examples=1000)
+@given(pieces=st.lists(QUANTITY_PIECES, max_size=16))
+def test_quantity_pattern_matches_its_first_form(pieces):
+    text = "".join(pieces)
+    assert _QUANTITY_FIRST_FORM.pattern != numbers.QUANTITY.pattern
+    found = [(m.span(), m.groups()) for m in numbers.QUANTITY.finditer(text)]
+    assert found == [(m.span(), m.groups()) for m in _QUANTITY_FIRST_FORM.finditer(text)]
+
+
+@pytest.mark.parametrize(
+    "run",
+    ["1234567890" * 6000, "1.2." * 15000, "一二三四五六七八九十" * 6000],
+    ids=["digits", "dotted", "numerals"],
+)
+def test_long_runs_of_digits_and_numerals_are_read_in_one_pass(run):
+    # Each of these took minutes: the seeker, then the numeral run, rescanned the rest of
+    # the run from every position in it.
+    text = f"规模达到{run}亿元，培育{run}个"
+    assert find_quantities(text) == _quantities_read_over_the_whole_text(text)

@@ -29,7 +29,11 @@ QUANTITY = re.compile(
     # The lookahead lets the engine skip, cheaply, every position no quantity can start at.
     r"(?=[\s\d不最超突至高多接大逾近约零一二两三四五六七八九十百千])"
     r"(?P<pre>不超过|不高于|最多|超过|突破|不少于|不低于|至少|高于|多于|接近|大约|逾|超|近|约)?\s*"
-    r"(?P<num>\d+(?:\.\d+)?|[零一二两三四五六七八九十百千]+(?=\s*(?:万|亿|[个家项])))"
+    # A numeral run is read from its first numeral and never given back: a run that no
+    # magnitude or counter follows is not a number from any of its other numerals either,
+    # and trying each of them made a long run of numerals quadratic.
+    r"(?P<num>\d+(?:\.\d+)?|(?<![零一二两三四五六七八九十百千])[零一二两三四五六七八九十百千]++"
+    r"(?=\s*(?:万|亿|[个家项])))"
     r"(?:\s*[—–\-~～至到]\s*(?P<num2>\d+(?:\.\d+)?))?"
     r"(?P<more>多|余)?\s*"
     r"(?P<mag>万亿|千万|百万|亿|万|千(?=[元万亿]))?(?P<more2>多|余)?\s*"
@@ -40,14 +44,13 @@ UNIT = (
     r"人民币|美元|韩元|欧元|港元|元(?!宇宙)|%|％"
     r"|[个家项座款条所名批只台套部](?![\u4e00-\u9fff]?[年月日])|平方米"
 )
-# Where QUANTITY may keep a match: a run of digits and numerals followed by what can follow
-# a number in a quantity (a range mark, 多/余, a magnitude or a unit). It opens with a
-# character class, which the engine skips to in C, and a bare number (a year, an article
-# number) makes no match. The number of every match QUANTITY keeps is a place it matches.
-QUANTITY_SEEKER = re.compile(
-    r"[\d零一二两三四五六七八九十百千][\d.零一二两三四五六七八九十百千]*"
-    r"(?=\s*[—–\-~～至到多余万亿千元人美韩欧港%％个家项座款条所名批只台套部平])"
-)
+# Where QUANTITY may keep a match: in a run of digits and numerals that a range mark, 多/余,
+# a magnitude or a unit follows (the number of every match QUANTITY keeps lies in such a
+# run, whose end is where its number ends or just after a 千/百 of its magnitude). A run
+# opens with a character class, which the engine skips to in C; bare numbers (years,
+# article numbers) are runs nothing of the kind follows.
+NUMBER_RUN = re.compile(r"[\d.零一二两三四五六七八九十百千]+")
+AFTER_NUMBER = re.compile(r"\s*[—–\-~～至到多余万亿千元人美韩欧港%％个家项座款条所名批只台套部平]")
 # Every character a QUANTITY match can consume besides spaces and digits. A match never
 # runs over any other character, so QUANTITY read from just after one finds what it finds
 # reading from the start of the text.
@@ -165,17 +168,31 @@ def find_quantities(text: str) -> list[Quantity]:
 
     QUANTITY reads each quantity, but read over the whole text it matches at every number
     and qualifier word, most of them bare numbers it then drops; it is read only around the
-    places QUANTITY_SEEKER finds, from a character no match can consume, with the same result.
+    runs of digits and numerals a quantity may be in (NUMBER_RUN, AFTER_NUMBER), from a
+    character no match can consume, with the same result. Every step moves on past what it
+    read, so the time is linear in the text.
     """
     found: list[Quantity] = []
     read_to = 0
-    while (seen := QUANTITY_SEEKER.search(text, read_to)) is not None:
-        for match in QUANTITY.finditer(text, _reading_start(text, seen.start(), read_to)):
+    run_end, in_quantity_run = 0, False
+    while True:
+        if read_to >= run_end:  # past the last run: find the next one a quantity may be in
+            run = NUMBER_RUN.search(text, read_to)
+            if run is None:
+                break
+            seen, run_end = run.start(), run.end()
+            in_quantity_run = AFTER_NUMBER.match(text, run_end) is not None
+        else:  # still inside it (a long run is read in many matches): go on from here
+            seen = read_to
+        if not in_quantity_run:
+            read_to = run_end
+            continue
+        for match in QUANTITY.finditer(text, _reading_start(text, seen, read_to)):
             read_to = match.end()
             quantity = _quantity(match, text)
             if quantity is not None:
                 found.append(quantity)
-            if read_to > seen.start():
+            if read_to > seen:
                 break
         else:
             break  # QUANTITY matches nothing more in the text
