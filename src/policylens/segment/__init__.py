@@ -44,8 +44,9 @@ def _segment_head(lines: list[Line], res: Resources, title: str | None) -> list[
         for line in lines[notice + 1 :]:
             cover.add(line)
         return [*drafts, cover]
-    if digest.find_entries(lines) >= 2:
-        return digest.segment_digest(lines, res)
+    opened = digest.headlines(lines)
+    if sum(1 for headline in opened if headline is not None) >= 2:
+        return digest.segment_digest(lines, res, opened)
     return digest.segment_article(lines, title)
 
 

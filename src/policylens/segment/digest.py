@@ -51,13 +51,18 @@ def _opens_headline(lines: list[Line], index: int) -> str | None:
     return None
 
 
-def find_entries(lines: list[Line]) -> int:
-    """Return how many headline-led entries the lines hold."""
-    return sum(1 for i in range(len(lines)) if _opens_headline(lines, i) is not None)
+def headlines(lines: list[Line]) -> list[str | None]:
+    """Return the headline each line opens an entry with (None for most lines): asked once
+    to tell a digest, and again to cut it."""
+    return [_opens_headline(lines, index) for index in range(len(lines))]
 
 
-def segment_digest(lines: list[Line], res: Resources) -> list[Draft]:
-    """Return drafts for a digest: front matter, entries under their sections, back matter."""
+def segment_digest(
+    lines: list[Line], res: Resources, opened: list[str | None] | None = None
+) -> list[Draft]:
+    """Return drafts for a digest: front matter, entries under their sections, back matter
+    (``opened``: the lines' ``headlines``, if already known)."""
+    opened = headlines(lines) if opened is None else opened
     # A compact brief (no blank lines, numbered headlines, as pasted from a chat
     # app) gives each story one paragraph; any further paragraph is another story.
     numbered = sum(1 for line in lines if patterns.NUMBERED_HEADLINE.match(line.text))
@@ -77,7 +82,7 @@ def segment_digest(lines: list[Line], res: Resources) -> list[Draft]:
         elif text in res.digest_sections:
             section = text
             current = None
-        elif (headline := _opens_headline(lines, index)) is not None:
+        elif (headline := opened[index]) is not None:
             number = text if patterns.LONE_NUMBER.match(text) else None
             numbered = patterns.NUMBERED_HEADLINE.match(text)
             number = numbered.group(1) if numbered and headline == numbered.group(2) else number

@@ -45,9 +45,9 @@ def split_lines(text: str, start: int = 0, end: int | None = None) -> list[Line]
     while pos < end:
         newline = text.find("\n", pos, end)
         line_end = end if newline == -1 else newline
-        body = text[pos:line_end]
-        if body.strip():
-            lines.append(Line(pos, line_end, body.strip(), blank))
+        body = text[pos:line_end].strip()
+        if body:
+            lines.append(Line(pos, line_end, body, blank))
             blank = False
         else:
             blank = True
