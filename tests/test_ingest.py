@@ -597,6 +597,83 @@ def test_docx_table_reads_each_cell_once(tmp_path: Path, name: str) -> None:
         assert row in lines
 
 
+def _p(text: str) -> str:
+    return f"<w:p><w:r><w:t>{text}</w:t></w:r></w:p>"
+
+
+MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+WPS_NS = "http://schemas.microsoft.com/office/word/2010/wordprocessingShape"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            f"<w:sdt><w:sdtPr/><w:sdtContent>{_p('内容控件中的段落')}</w:sdtContent></w:sdt>",
+            ["内容控件中的段落"],
+        ),
+        (
+            "<w:p><w:sdt><w:sdtContent><w:r><w:t>行内控件</w:t></w:r></w:sdtContent></w:sdt>"
+            "<w:r><w:t>后文</w:t></w:r></w:p>",
+            ["行内控件后文"],
+        ),
+        (
+            "<w:p><w:ins w:id='1' w:author='a'><w:r><w:t>插入的文字</w:t></w:r></w:ins>"
+            "<w:del w:id='2' w:author='a'><w:r><w:delText>删除的文字</w:delText></w:r>"
+            "</w:del></w:p>",
+            ["插入的文字"],
+        ),
+        (
+            "<w:p><w:fldSimple w:instr='TITLE'><w:r><w:t>域结果</w:t></w:r></w:fldSimple></w:p>",
+            ["域结果"],
+        ),
+        (
+            f"<w:p><w:r><mc:AlternateContent xmlns:mc='{MC_NS}'><mc:Choice Requires='wps'>"
+            f"<w:drawing><wps:wsp xmlns:wps='{WPS_NS}'><wps:txbx>"
+            f"<w:txbxContent>{_p('文本框里的文字')}</w:txbxContent></wps:txbx></wps:wsp></w:drawing></mc:Choice><mc:Fallback><w:pict>"
+            f"<w:txbxContent>{_p('文本框里的文字')}</w:txbxContent></w:pict></mc:Fallback>"
+            "</mc:AlternateContent></w:r></w:p>",
+            ["", "文本框里的文字"],
+        ),
+        (
+            f"<w:tbl><w:tr><w:tc>{_p('外层单元格')}<w:tbl><w:tr>{_tc('内层：到2025年达到3000亿元')}"
+            f"{_tc('第二格')}</w:tr></w:tbl></w:tc>{_tc('右格')}</w:tr></w:tbl>",
+            ["外层单元格", "内层：到2025年达到3000亿元 | 第二格 | 右格"],
+        ),
+        (
+            f"<w:tbl><w:sdt><w:sdtContent><w:tr><w:sdt><w:sdtContent>{_tc('控件里的单元格')}"
+            "</w:sdtContent></w:sdt></w:tr></w:sdtContent></w:sdt></w:tbl>",
+            ["控件里的单元格"],
+        ),
+    ],
+    ids=[
+        "block-control",
+        "inline-control",
+        "tracked-changes",
+        "field",
+        "text-box",
+        "nested-table",
+        "row-control",
+    ],
+)
+def test_docx_text_inside_controls_changes_fields_boxes_and_nested_tables_is_read(
+    tmp_path: Path, body: str, expected: list[str]
+) -> None:
+    # Each of these was dropped without a word: python-docx reads body paragraphs and table
+    # cells, not what content controls, tracked insertions, fields or text boxes hold.
+    path = tmp_path / "notice.docx"
+    path.write_bytes(_docx_with_body(body))
+    raw = load(Source(str(path)), load_settings(env={}))
+    assert raw.raw_text.split("\n") == ["关于印发元宇宙产业表格的通知", *expected]
+
+
+def test_old_word_doc_named_docx_is_named_for_what_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "notice.docx"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2000))
+    with pytest.raises(IngestError, match=r"an old Word \.doc file, not DOCX"):
+        load(Source(str(path)), load_settings(env={}))
+
+
 def _zeros_part(size: int) -> Callable[[], bytes]:
     return lambda: _docx_with_parts({"word/media/zeros.bin": bytes(size)})
 

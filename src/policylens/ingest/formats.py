@@ -8,7 +8,7 @@ import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from charset_normalizer import from_bytes
 
@@ -432,7 +432,7 @@ def _check_docx_expansion(data: bytes, max_file_bytes: int) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             expanded = sum(info.file_size for info in archive.infolist())
     except Exception as exc:  # BadZipFile, or a damaged directory zipfile trips over
-        raise FormatError(f"not a readable DOCX ({type(exc).__name__}: {exc})") from exc
+        raise FormatError(_not_a_docx(data, exc)) from exc
     allowed = docx_expanded_limit(len(data), max_file_bytes)
     if expanded > allowed:
         raise FormatError(
@@ -441,6 +441,15 @@ def _check_docx_expansion(data: bytes, max_file_bytes: int) -> None:
             f"{DOCX_MAX_EXPANSION}x the file, at least {_size(DOCX_MIN_EXPANDED_LIMIT)}, "
             f"at most {DOCX_MAX_EXPANSION_OF_LIMIT}x --max-size)"
         )
+
+
+def _not_a_docx(data: bytes, exc: Exception) -> str:
+    """Return why bytes named .docx are not a DOCX, naming what they are when that is known."""
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        return "an old Word .doc file, not DOCX: save it as .docx (Word, LibreOffice) first"
+    if data.startswith(b"{\\rtf"):
+        return "an RTF file, not DOCX: save it as .docx (Word, LibreOffice) first"
+    return f"not a readable DOCX ({type(exc).__name__}: {exc})"
 
 
 def docx_expanded_limit(file_bytes: int, max_file_bytes: int) -> int:
@@ -458,20 +467,91 @@ def _size(size: int) -> str:
     return f"{size / 1024**3:.1f} GB"
 
 
-def _docx_blocks(document: DocxDocument) -> Iterator[str]:
-    """Yield each paragraph's text and each table row's cells joined by " | "."""
-    from docx.table import Table, _Cell
-    from docx.text.paragraph import Paragraph
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+MARKUP_COMPATIBILITY = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+# Elements that only wrap blocks, rows, cells or runs: content controls, custom XML, smart
+# tags, tracked insertions and moves, simple fields, hyperlinks.
+DOCX_WRAPPERS = frozenset(
+    W + name
+    for name in (
+        *("sdt", "sdtContent", "customXml", "smartTag", "ins", "moveTo", "fldSimple"),
+        *("hyperlink", "dir", "bdo"),
+    )
+)
+# Text that is not in the document as it reads now: deleted or moved-away runs, and the
+# fallback copy of a drawing (a text box written twice, for old and new Word).
+DOCX_GONE = frozenset((W + "del", W + "moveFrom", MARKUP_COMPATIBILITY + "Fallback"))
 
-    for block in document.iter_inner_content():
-        if isinstance(block, Paragraph):
-            yield block.text
-        elif isinstance(block, Table):
-            # The <w:tc> elements themselves, not row.cells: row.cells repeats a cell once
-            # per grid column it spans (gridSpan can claim billions) and follows vertical
-            # merges up the table recursively (deep recursion, or an error in the first row).
-            for row in block.rows:
-                yield " | ".join(_Cell(tc, block).text.strip() for tc in row._tr.tc_lst)
+
+def _docx_blocks(document: DocxDocument) -> Iterator[str]:
+    """Yield each paragraph's text and each table row's cells joined by " | ", in document
+    order, through content controls, tracked changes, fields, text boxes and nested tables."""
+    yield from _blocks(document.element.body, document)
+
+
+def _blocks(container: Any, parent: Any) -> Iterator[str]:
+    """Yield the text of the paragraphs and table rows in a body, cell or text box."""
+    for child in container.iterchildren():
+        if child.tag == W + "p":
+            yield from _paragraph(child, parent)
+        elif child.tag == W + "tbl":
+            yield from (" | ".join(cells) for cells in _rows(child, parent))
+        elif child.tag in DOCX_WRAPPERS:
+            yield from _blocks(child, parent)
+
+
+def _paragraph(p: Any, parent: Any) -> Iterator[str]:
+    """Yield a paragraph's text, then that of the text boxes anchored in it."""
+    from docx.text.run import Run
+
+    runs, boxes = [], []
+    for element in _visible_descendants(p):
+        if element.tag == W + "r":
+            runs.append(Run(element, parent).text)
+        elif element.tag == W + "txbxContent":
+            boxes.append(element)
+    yield "".join(runs)
+    for box in boxes:
+        yield from _blocks(box, parent)
+
+
+def _visible_descendants(element: Any) -> Iterator[Any]:
+    """Yield the runs and text boxes of a paragraph in document order, not those deleted,
+    nor the runs inside its text boxes (their own paragraphs read them)."""
+    for child in element.iterchildren():
+        if child.tag in DOCX_GONE:
+            continue
+        if child.tag in (W + "r", W + "txbxContent"):
+            yield child
+            if child.tag == W + "txbxContent":
+                continue
+        yield from _visible_descendants(child)
+
+
+def _rows(table: Any, parent: Any) -> Iterator[list[str]]:
+    """Yield each row of a table as its cells' texts.
+
+    The <w:tc> elements themselves, not python-docx's row.cells: those repeat a cell once per
+    grid column it spans (gridSpan can claim billions) and follow vertical merges up the
+    table recursively (deep recursion, or an error in the first row).
+    """
+    for child in table.iterchildren():
+        if child.tag == W + "tr":
+            yield [_cell_text(cell, parent) for cell in _cells(child)]
+        elif child.tag in DOCX_WRAPPERS:
+            yield from _rows(child, parent)
+
+
+def _cells(row: Any) -> Iterator[Any]:
+    for child in row.iterchildren():
+        if child.tag == W + "tc":
+            yield child
+        elif child.tag in DOCX_WRAPPERS:
+            yield from _cells(child)
+
+
+def _cell_text(cell: Any, parent: Any) -> str:
+    return "\n".join(_blocks(cell, parent)).strip()
 
 
 def extract(data: bytes, fmt: str, max_file_bytes: int) -> Extracted:
