@@ -336,6 +336,29 @@ def test_html_page_with_a_node_over_ten_megabytes_keeps_the_text_after_it(middle
     assert extracted.title == "重庆市元宇宙行动计划"
 
 
+LEGACY = "各区人民政府，市政府各部门：为贯彻落实国家新一代人工智能发展规划，现提出如下措施。"
+
+
+def test_html_page_leaving_its_font_tags_open_keeps_every_paragraph() -> None:
+    # Each unclosed <font> nests the rest of the page one deeper; libxml2 stopped at 256
+    # levels and the paragraphs after them were dropped without a word.
+    page = "".join(f"<font face='宋体'>第{i}段。{LEGACY}<br>" for i in range(400))
+    extracted = extract_html(f"<html><body>{page}</body></html>".encode())
+    assert "第399段。" in extracted.text and extracted.text.count(LEGACY) >= 399
+
+
+def test_html_page_nested_deeper_than_the_parser_goes_keeps_the_text_after_it() -> None:
+    deep = "<div>" * 300 + f"<p>{LEGACY}</p>" + "</div>" * 300
+    page = f"<html><body>{deep}<p>后文段落。{LEGACY}</p></body></html>"
+    assert "后文段落。" in extract_html(page.encode()).text
+
+
+def test_html_tag_with_tens_of_thousands_of_attributes_is_read() -> None:
+    attributes = " ".join(f"a{i}='{i}'" for i in range(30_000))
+    page = f"<html><body><div {attributes}>" + f"<p>{LEGACY}</p>" * 5 + "</div></body></html>"
+    assert extract_html(page.encode()).text.count(LEGACY) == 5
+
+
 def test_html_page_of_more_tags_than_the_main_text_search_takes_is_read_as_blocks() -> None:
     sentence = "重庆市经信委印发元宇宙产业发展行动计划，提出到2025年产业规模达到300亿元。"
     spans = "".join(f"<span>{sentence[i % len(sentence)]}</span>" for i in range(40_000))

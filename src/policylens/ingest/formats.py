@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 import unicodedata
 import zipfile
 from collections.abc import Iterator
@@ -85,6 +86,15 @@ HTML_BLOCKS = (
 # show no text, and attribute values this long (inline images as data: URLs).
 HTML_INVISIBLE = ("script", "style", "noscript", "template", "svg", "iframe", "object")
 HTML_LONGEST_ATTRIBUTE = 65_536
+# libxml2 stops nesting at 256 levels unless told the tree is huge (trafilatura does not
+# tell it): a page of more tags than that is parsed here first, and if it nests deeper its
+# inline wrappers are unwrapped, and it is read as blocks if it still nests deeper.
+HTML_MAX_DEPTH = 200
+HTML_INLINE = ("font", "span", "b", "i", "u", "em", "strong", "small", "big", "s", "strike")
+# libxml2 checks each attribute against the tag's others, so a tag of 200,000 attributes
+# takes minutes: on a page of that many, tags over 10,000 characters lose their attributes.
+HTML_MANY_ATTRIBUTES = 10_000
+HTML_LONG_TAG = re.compile(rb"<([A-Za-z][\w:-]*)\s[^<>]{10000,}>")
 
 
 class FormatError(ValueError):
@@ -236,12 +246,21 @@ def _is_accented_latin(ch: str) -> bool:
 
 def extract_html(data: bytes) -> Extracted:
     """Return the main text, title and date of an HTML page (trafilatura)."""
+    import lxml.etree
     import lxml.html
     import trafilatura
 
+    if data.count(b"=") > HTML_MANY_ATTRIBUTES:
+        data = HTML_LONG_TAG.sub(rb"<\1>", data)
     html, encoding = decode_html(data)
     if data.count(b"<") > HTML_MAX_TAGS_FOR_MAIN_TEXT:
         return _html_blocks(_parse_huge(html), encoding)
+    if data.count(b"<") > HTML_MAX_DEPTH and _depth(root := _parse_huge(html)) > HTML_MAX_DEPTH:
+        # Legacy pages leave <font> and <span> open: every paragraph after nests one deeper.
+        lxml.etree.strip_tags(root, *HTML_INLINE)
+        if _depth(root) > HTML_MAX_DEPTH:
+            return _html_blocks(root, encoding)
+        html = lxml.html.tostring(root, encoding="unicode")
     if len(data) > HTML_HUGE_NODE_BYTES:
         slimmed = _slimmed(_parse_huge(html))
         html = lxml.html.tostring(slimmed, encoding="unicode")
@@ -260,6 +279,17 @@ def extract_html(data: bytes) -> Extracted:
     if result is None or not (result.text or "").strip():
         raise FormatError("no main text found in the HTML page")
     return Extracted(result.text, encoding, _title(result.title), result.date or None)
+
+
+def _depth(root: lxml.html.HtmlElement) -> int:
+    """Return how deep a parsed page nests."""
+    import lxml.etree
+
+    depth = deepest = 0
+    for event, _ in lxml.etree.iterwalk(root, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _parse_huge(html: str) -> lxml.html.HtmlElement:
