@@ -631,3 +631,44 @@ NORMALIZE_PIECES = (
 @given(raw=st.lists(NORMALIZE_PIECES | st.text(max_size=4), max_size=40).map("".join))
 def test_normalize_matches_its_first_form(raw):
     assert normalize(raw, _res()) == _normalize_reference(raw, _res())
+
+
+BREAKS_AND_BLANKS = st.text(
+    alphabet=st.sampled_from(list(" \t\f\v\r\n\u2028\x85元，1a\u3000")), max_size=40
+)
+
+
+@given(text=BREAKS_AND_BLANKS)
+def test_line_breaks_unified_in_c_are_those_of_the_pattern(text):
+    tracked = TrackedText.from_raw(text)
+    fast = punctuation.unify_line_breaks(tracked)
+    reference = tracked.sub(punctuation.LINE_BREAK, "\n")
+    assert fast.text == reference.text
+    assert fast.origins.tolist() == reference.origins.tolist()
+
+
+@given(text=BREAKS_AND_BLANKS)
+def test_blank_runs_tidied_in_numpy_are_those_of_the_edits(text):
+    tracked = TrackedText.from_raw(text)
+    fast = punctuation._tidied_blank_runs(tracked)
+    reference = tracked.apply(punctuation._space_edits(text))
+    assert fast.text == reference.text
+    assert fast.origins.tolist() == reference.origins.tolist()
+
+
+@given(
+    text=st.text(alphabet=st.sampled_from(list("ab元 \n")), max_size=30),
+    data=st.data(),
+)
+def test_many_edits_carry_origins_as_a_few_do(text, data):
+    # Past _MANY_EDITS edits, apply draws every piece's origins in one numpy pass.
+    cuts = sorted(data.draw(st.sets(st.integers(0, len(text)), max_size=12)))
+    edits = [
+        (start, end, data.draw(st.sampled_from(["", "x", "yz", "元元元"])))
+        for start, end in zip(cuts[::2], cuts[1::2], strict=False)
+    ]
+    tracked = TrackedText.from_raw(text)
+    few = tracked.apply(edits)
+    many = tracked._apply_many(sorted(edits))
+    assert many.text == few.text
+    assert many.origins.tolist() == few.origins.tolist()

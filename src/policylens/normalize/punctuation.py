@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -46,13 +46,32 @@ PARAGRAPH_SPACE = re.compile(
 
 LINE_BREAK = re.compile(r"\r\n?|[\f\v\u2028\u2029\x85]")
 LINE_BREAK_CHARS = "\r\f\v\u2028\u2029\x85"
+CR, LF = ord("\r"), ord("\n")
+SPACE = np.uint32(ord(" "))
+BLANK_CODES = np.array([ord(c) for c in " \t\f\v"], dtype=np.uint32)
+FORMFEED_CODES = np.array([ord("\f"), ord("\v")], dtype=np.uint32)
+# Past this many spaces and tabs, blank runs are tidied in numpy rather than an edit per run.
+MANY_BLANKS = 100_000
+
+
+LINE_BREAK_TABLE = str.maketrans(dict.fromkeys(LINE_BREAK_CHARS, "\n"))
 
 
 def unify_line_breaks(text: TrackedText) -> TrackedText:
-    """Return the text with every line break written as a single newline."""
+    """Return the text with every line break written as a single newline.
+
+    What ``text.sub(LINE_BREAK, "\n")`` does, in C: each "\r\n" keeps its "\r"'s origin
+    and drops its "\n", and the other breaks are one-for-one; an edit per line of a file of
+    a million CRLF lines took seconds and hundreds of MB.
+    """
     if not contains_any(text.text, LINE_BREAK_CHARS):
         return text
-    return text.sub(LINE_BREAK, "\n")
+    origins = text.origins
+    if "\r\n" in text.text:
+        codes = np.frombuffer(text.text.encode("utf-32-le"), dtype=np.uint32)
+        pair_ends = np.flatnonzero((codes[:-1] == CR) & (codes[1:] == LF)) + 1
+        origins = np.delete(origins, pair_ends)
+    return TrackedText(text.text.replace("\r\n", "\n").translate(LINE_BREAK_TABLE), origins)
 
 
 def remove_masks(text: TrackedText) -> TrackedText:
@@ -158,9 +177,47 @@ def _blank_runs(text: str) -> Iterator[tuple[int, int]]:
         start = text.find(" ", end)
 
 
+def _tidied_blank_runs(text: TrackedText) -> TrackedText:
+    """Return ``text.apply(_space_edits(text.text))``, computed over the code points in numpy:
+    for texts of very many blank runs, where an edit per run took gigabytes."""
+    codes = np.frombuffer(text.text.encode("utf-32-le"), dtype=np.uint32)
+    blank = np.isin(codes, BLANK_CODES)
+    edges = np.diff(blank.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    if not len(starts):
+        return text
+    newline = np.uint32(LF)
+    before = np.where(starts > 0, codes[np.maximum(starts - 1, 0)], newline)
+    after = np.where(ends < len(codes), codes[np.minimum(ends, len(codes) - 1)], newline)
+    tight_before, tight_after = _code_test(before, _is_tight), _code_test(after, _is_tight)
+    decimal_before = _code_test(before, str.isdecimal)
+    decimal_after = _code_test(after, str.isdecimal)
+    formfeeds = np.add.reduceat(np.isin(codes, FORMFEED_CODES), starts)[: len(starts)] > 0
+    inside_chinese = ~formfeeds & (
+        (tight_before & (tight_after | decimal_after)) | (decimal_before & tight_after)
+    )
+    dropped = inside_chinese | (before == newline) | (after == newline)
+    keep = ~blank
+    # A run that stays becomes one space, with its first blank's origin.
+    kept_starts = starts[~dropped]
+    keep[kept_starts] = True
+    out = codes.copy()
+    out[kept_starts] = SPACE
+    return TrackedText(out[keep].tobytes().decode("utf-32-le"), text.origins[keep])
+
+
+def _code_test(codes: np.ndarray, test: Callable[[str], bool]) -> np.ndarray:
+    """Return ``test`` of each code point's character, asked once per distinct one."""
+    distinct, where = np.unique(codes, return_inverse=True)
+    return np.array([test(chr(code)) for code in distinct.tolist()], dtype=bool)[where]
+
+
 def tidy_spaces(text: TrackedText) -> TrackedText:
     """Return the text without spaces inside Chinese, line-edge spaces or extra blank lines."""
-    text = text.apply(_space_edits(text.text))
+    if text.text.count(" ") + text.text.count("\t") > MANY_BLANKS:
+        text = _tidied_blank_runs(text)
+    else:
+        text = text.apply(_space_edits(text.text))
     if "\n\n\n" in text.text:
         text = text.sub(BLANK_LINES, "\n\n")
     body = text.text

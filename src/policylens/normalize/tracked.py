@@ -15,6 +15,7 @@ import numpy as np
 
 Edit = tuple[int, int, str]  # replace text[start:end] with the string
 _FEW = 16  # up to this many origins are spread in Python
+_MANY_EDITS = 256  # past this many edits, origins are drawn in one numpy pass
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -45,12 +46,15 @@ class TrackedText:
         different length spreads its characters over the replaced range in order,
         so origins never go backwards.
         """
+        ordered = sorted(edits)
+        if len(ordered) > _MANY_EDITS:
+            return self._apply_many(ordered)
         text, origins = self.text, self.origins
         pieces: list[str] = []
         new_origins: list[np.ndarray] = []
         pos = 0
         changed = False
-        for start, end, replacement in sorted(edits):
+        for start, end, replacement in ordered:
             if start < pos:
                 raise ValueError(f"overlapping edit at {start}")
             if text[start:end] == replacement:
@@ -67,6 +71,32 @@ class TrackedText:
         pieces.append(text[pos:])
         new_origins.append(origins[pos:])
         return TrackedText("".join(pieces), np.concatenate(new_origins))
+
+    def _apply_many(self, ordered: list[Edit]) -> TrackedText:
+        """``apply`` for many edits: the origins of every piece, kept or replaced, are drawn
+        in one numpy pass, not a slice object per piece (a million blank lines took 3 GB)."""
+        text = self.text
+        pieces: list[str] = []
+        parts: list[tuple[int, int, int]] = []  # (start, width, count) of every piece
+        pos = 0
+        changed = False
+        for start, end, replacement in ordered:
+            if start < pos:
+                raise ValueError(f"overlapping edit at {start}")
+            if text[start:end] == replacement:
+                continue
+            changed = True
+            if start > pos:
+                pieces.append(text[pos:start])
+                parts.append((pos, start - pos, start - pos))
+            pieces.append(replacement)
+            parts.append((start, end - start, len(replacement)))
+            pos = end
+        if not changed:
+            return self
+        pieces.append(text[pos:])
+        parts.append((pos, len(text) - pos, len(text) - pos))
+        return TrackedText("".join(pieces), _spread_all(self.origins, parts))
 
     def sub(
         self, pattern: re.Pattern[str], repl: str | Callable[[re.Match[str]], str]
@@ -117,6 +147,22 @@ def _spread(origins: np.ndarray, start: int, end: int, count: int) -> np.ndarray
     if start > 0:
         return np.full(count, origins[start - 1], dtype=np.int64)
     return np.full(count, origins[0] if len(origins) else 0, dtype=np.int64)
+
+
+def _spread_all(origins: np.ndarray, parts: list[tuple[int, int, int]]) -> np.ndarray:
+    """Return the origins of consecutive pieces, each ``count`` characters drawn as ``_spread``
+    draws them from ``origins[start:start + width]``."""
+    starts, widths, counts = (
+        np.array(column, dtype=np.int64) for column in zip(*parts, strict=True)
+    )
+    total = int(counts.sum())
+    if not len(origins):
+        return np.zeros(total, dtype=np.int64)
+    k = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    start, width, count = (np.repeat(column, counts) for column in (starts, widths, counts))
+    drawn = start + np.minimum(k * width // np.maximum(count, 1), width - 1)
+    # A pure insertion (width 0) borrows the origin of its neighbour.
+    return origins[np.where(width > 0, drawn, np.maximum(start - 1, 0))]
 
 
 def contains_any(text: str, needles: Iterable[str]) -> bool:
