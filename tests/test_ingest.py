@@ -1214,6 +1214,55 @@ def test_ingest_url_reads_html_and_pdf_over_http(local_site, tmp_path):
     assert "重庆" in (docs[0].title or "")
 
 
+@pytest.fixture
+def odd_site() -> Iterator[str]:
+    """Serve on 127.0.0.1 the answers servers give that are not a page: a redirect without a
+    Location, no content, plain text without a type, a body over the size limit."""
+
+    class Odd(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b""
+            if self.path == "/moved":
+                self.send_response(302)
+            elif self.path == "/nothing":
+                self.send_response(204)
+            elif self.path == "/notice":
+                self.send_response(200)
+                body = (
+                    "关于印发元宇宙产业发展行动计划的通知\n各区人民政府：现印发给你们。\n".encode()
+                )
+            else:
+                self.send_response(200)
+                body = b"x" * 200_000
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Odd)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_ingest_url_says_what_the_server_answered(odd_site: str, tmp_path: Path) -> None:
+    settings = load_settings(env={}, db_url=_db(tmp_path), max_file_mb=0.1)
+    paths = ["/moved", "/nothing", "/notice", "/big"]
+    report = api.ingest([odd_site + p for p in paths], settings=settings)
+    assert [(r.status, r.problem) for r in report.results] == [
+        ("error", "server answered HTTP 302 without a usable Location"),
+        ("error", "server answered HTTP 204 (no content)"),
+        ("stored", None),
+        ("error", "download passed the 0.1 MB limit (--max-size)"),
+    ]
+    (stored,) = api.documents(settings.db_url)
+    assert stored.format == "txt"
+
+
 @pytest.mark.parametrize(
     "url",
     ["http://[::1", "http://[zz]/", "http://127.0.0.1:99999/", "http://127.0.0.1:1/\x01"],

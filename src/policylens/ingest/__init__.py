@@ -208,6 +208,10 @@ def max_file_bytes(settings: Settings) -> int:
     return int(settings.max_file_mb * 1024 * 1024)
 
 
+def _limit(limit: int) -> str:
+    return f"{limit / 1048576:.3g} MB limit"
+
+
 def _too_big(size: int, limit_mb: float) -> str:
     return f"file is {size / 1048576:.1f} MB, over the {limit_mb:g} MB limit (--max-size)"
 
@@ -245,12 +249,18 @@ async def _download(url: str, limit: int, timeout: float) -> tuple[bytes, str | 
         ):
             if response.status_code >= 400:
                 raise IngestError(url, f"server answered HTTP {response.status_code}")
+            if response.status_code >= 300:  # a redirect httpx could not follow
+                raise IngestError(
+                    url, f"server answered HTTP {response.status_code} without a usable Location"
+                )
+            if response.status_code == 204:
+                raise IngestError(url, "server answered HTTP 204 (no content)")
             chunks: list[bytes] = []
             received = 0
             async for chunk in response.aiter_bytes():
                 received += len(chunk)
-                if received > limit:
-                    raise IngestError(url, _too_big(received, limit / 1048576))
+                if received > limit:  # the rest is not read: its size is not known
+                    raise IngestError(url, f"download passed the {_limit(limit)} (--max-size)")
                 chunks.append(chunk)
             content_type = response.headers.get("content-type", "").split(";")[0].strip()
             return b"".join(chunks), content_type or None
@@ -278,7 +288,8 @@ def detect_format(name: str, data: bytes, content_type: str | None) -> str:
     if suffix in FORMAT_BY_SUFFIX:
         return FORMAT_BY_SUFFIX[suffix]
     if is_url(name) and not suffix:
-        return "html"
+        # A page without a name or a type: markup makes it HTML, anything else plain text.
+        return "html" if b"<" in data[:4096] else "txt"
     supported = ", ".join(sorted(set(FORMAT_BY_SUFFIX)))
     raise IngestError(
         name, f"unsupported format '{suffix or content_type}' (supported: {supported})"
