@@ -18,6 +18,13 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GOLD = Path(__file__).resolve().parent / "gold"
 PG_URL_VARIABLE = "POLICYLENS_TEST_PG_URL"
+# What quantities are made of: digits, numerals, magnitudes, units, qualifiers, range marks
+# and spaces, for property tests of the quantity reader's fast forms.
+QUANTITY_PIECES = [
+    *"0125.一二两十百千万亿元个家项年月日%％多余于以上内左右数几",
+    *"超过不高少低最至约近逾突破接大-—~ \n\u3000",
+    *("人民币", "美元", "宇宙", "平方米", "万亿", "千万", "2025年", "1.8", "3.5"),
+]
 REQUIRE_SERVICES_VARIABLE = "POLICYLENS_REQUIRE_SERVICES"
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import QUANTITY_PIECES
 from policylens.extract import context, dates, events, money, numbers, policies, targets
 from policylens.extract.context import DocContext
 from policylens.model import (
@@ -433,18 +434,6 @@ def _quantity_reference(match: re.Match[str], text: str) -> numbers.Quantity | N
         numbers._unit(parts),
         numbers._qualifier(parts),
     )
-
-
-QUANTITY_PIECES = [
-    *"0125.一二两十百千万亿元个家项年月日%％多余以上内左右数几超过不高少低最至约近逾突破接大-—~ ",
-    "人民币",
-    "美元",
-    "宇宙",
-    "平方米",
-    "万亿",
-    "千万",
-    "1.8",
-]
 
 
 @settings(max_examples=1500)

@@ -8,6 +8,7 @@ files); nothing is mocked.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import hashlib
 import http.server
 import io
@@ -1241,12 +1242,8 @@ def odd_site() -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Odd)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with _serving(Odd) as address:
+        yield address
 
 
 def test_ingest_url_says_what_the_server_answered(odd_site: str, tmp_path: Path) -> None:
@@ -1275,6 +1272,20 @@ def test_ingest_malformed_url_is_refused_by_name_and_the_rest_goes_on(
     assert [r.status for r in report.results] == ["error", "stored"]
     assert report.results[0].source == url
     assert report.results[0].problem.startswith("not a valid URL ("), report.results[0].problem
+
+
+@contextlib.contextmanager
+def _serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve ``handler`` on 127.0.0.1 in a thread; yield its address."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(params=["body", "headers"])
@@ -1307,13 +1318,8 @@ def dripping_site(request: pytest.FixtureRequest) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Dripping)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/slow.html"
-    server.shutdown()
-    server.server_close()
+    with _serving(Dripping) as address:
+        yield f"{address}/slow.html"
 
 
 def test_ingest_url_gives_up_on_a_download_that_never_ends(dripping_site: str, tmp_path: Path):

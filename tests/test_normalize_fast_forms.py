@@ -660,15 +660,23 @@ def test_blank_runs_tidied_in_numpy_are_those_of_the_edits(text):
     text=st.text(alphabet=st.sampled_from(list("ab元 \n")), max_size=30),
     data=st.data(),
 )
-def test_many_edits_carry_origins_as_a_few_do(text, data):
+def test_origins_drawn_in_one_numpy_pass_are_those_drawn_piece_by_piece(text, data):
     # Past _MANY_EDITS edits, apply draws every piece's origins in one numpy pass.
+    from policylens.normalize import tracked as tracked_module
+
     cuts = sorted(data.draw(st.sets(st.integers(0, len(text)), max_size=12)))
     edits = [
         (start, end, data.draw(st.sampled_from(["", "x", "yz", "元元元"])))
         for start, end in zip(cuts[::2], cuts[1::2], strict=False)
     ]
-    tracked = TrackedText.from_raw(text)
-    few = tracked.apply(edits)
-    many = tracked._apply_many(sorted(edits))
-    assert many.text == few.text
-    assert many.origins.tolist() == few.origins.tolist()
+    origins = TrackedText.from_raw(text).origins
+    cut = tracked_module._pieces(text, edits)
+    if cut is None:
+        return
+    _, parts = cut
+    piece_by_piece = [
+        origin
+        for start, width, count in parts
+        for origin in tracked_module._spread(origins, start, start + width, count).tolist()
+    ]
+    assert tracked_module._spread_all(origins, parts).tolist() == piece_by_piece

@@ -47,56 +47,22 @@ class TrackedText:
         so origins never go backwards.
         """
         ordered = sorted(edits)
+        cut = _pieces(self.text, ordered)
+        if cut is None:
+            return self
+        pieces, parts = cut
         if len(ordered) > _MANY_EDITS:
-            return self._apply_many(ordered)
-        text, origins = self.text, self.origins
-        pieces: list[str] = []
-        new_origins: list[np.ndarray] = []
-        pos = 0
-        changed = False
-        for start, end, replacement in ordered:
-            if start < pos:
-                raise ValueError(f"overlapping edit at {start}")
-            if text[start:end] == replacement:
-                continue
-            changed = True
-            pieces.append(text[pos:start])
-            new_origins.append(origins[pos:start])
-            pieces.append(replacement)
-            if replacement:
-                new_origins.append(_spread(origins, start, end, len(replacement)))
-            pos = end
-        if not changed:
-            return self
-        pieces.append(text[pos:])
-        new_origins.append(origins[pos:])
-        return TrackedText("".join(pieces), np.concatenate(new_origins))
-
-    def _apply_many(self, ordered: list[Edit]) -> TrackedText:
-        """``apply`` for many edits: the origins of every piece, kept or replaced, are drawn
-        in one numpy pass, not a slice object per piece (a million blank lines took 3 GB)."""
-        text = self.text
-        pieces: list[str] = []
-        parts: list[tuple[int, int, int]] = []  # (start, width, count) of every piece
-        pos = 0
-        changed = False
-        for start, end, replacement in ordered:
-            if start < pos:
-                raise ValueError(f"overlapping edit at {start}")
-            if text[start:end] == replacement:
-                continue
-            changed = True
-            if start > pos:
-                pieces.append(text[pos:start])
-                parts.append((pos, start - pos, start - pos))
-            pieces.append(replacement)
-            parts.append((start, end - start, len(replacement)))
-            pos = end
-        if not changed:
-            return self
-        pieces.append(text[pos:])
-        parts.append((pos, len(text) - pos, len(text) - pos))
-        return TrackedText("".join(pieces), _spread_all(self.origins, parts))
+            # Every piece's origins in one numpy pass, not a slice object per piece (a
+            # million blank lines took gigabytes).
+            origins = _spread_all(self.origins, parts)
+        else:
+            origins = np.concatenate(
+                [
+                    _spread(self.origins, start, start + width, count)
+                    for start, width, count in parts
+                ]
+            )
+        return TrackedText("".join(pieces), origins)
 
     def sub(
         self, pattern: re.Pattern[str], repl: str | Callable[[re.Match[str]], str]
@@ -129,6 +95,33 @@ class TrackedText:
         if len(translated) != len(self.text):
             raise ValueError("translate table must map characters one to one")
         return TrackedText(translated, self.origins)
+
+
+def _pieces(text: str, ordered: list[Edit]) -> tuple[list[str], list[tuple[int, int, int]]] | None:
+    """Return the pieces of the edited text, each with ``(start, width, count)``: its
+    ``count`` characters stand for ``text[start:start + width]``; None if nothing changes."""
+    pieces: list[str] = []
+    parts: list[tuple[int, int, int]] = []
+    pos = 0
+    changed = False
+    for start, end, replacement in ordered:
+        if start < pos:
+            raise ValueError(f"overlapping edit at {start}")
+        if text[start:end] == replacement:
+            continue
+        changed = True
+        if start > pos:
+            pieces.append(text[pos:start])
+            parts.append((pos, start - pos, start - pos))
+        if replacement:
+            pieces.append(replacement)
+            parts.append((start, end - start, len(replacement)))
+        pos = end
+    if not changed:
+        return None
+    pieces.append(text[pos:])
+    parts.append((pos, len(text) - pos, len(text) - pos))
+    return pieces, parts
 
 
 def _spread(origins: np.ndarray, start: int, end: int, count: int) -> np.ndarray:
