@@ -6,6 +6,7 @@ import codecs
 import io
 import re
 import unicodedata
+import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -372,7 +373,9 @@ def _text_codec(name: str) -> str | None:
     """
     try:
         codec = codecs.lookup(name)
-        ascii_compatible = ASCII_PROBE.decode(codec.name) == ASCII_PROBE.decode("ascii")
+        with warnings.catch_warnings():  # escape codecs warn of the probe's "\]" as they read it
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ascii_compatible = ASCII_PROBE.decode(codec.name) == ASCII_PROBE.decode("ascii")
     except (LookupError, ValueError):  # unknown name, a NUL in it, or a codec that refuses
         return None
     if not codec._is_text_encoding or not ascii_compatible:
