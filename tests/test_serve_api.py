@@ -363,6 +363,27 @@ def test_serve_malformed_urls_are_refused_each_by_name(empty_client):
     assert all(r["problem"].startswith("not a valid URL (") for r in results), results
 
 
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8"])
+def test_serve_upload_name_sent_in_gbk_or_utf8_bytes_keeps_its_characters(empty_client, encoding):
+    # Older Windows browsers send the name's GBK bytes raw; they arrived read as Latin-1.
+    boundary = "policylens-boundary"
+    body = (
+        f"--{boundary}\r\n".encode()
+        + b'Content-Disposition: form-data; name="file"; filename="'
+        + "关于元宇宙的通知.txt".encode(encoding)
+        + b'"\r\nContent-Type: text/plain\r\n\r\n'
+        + "关于印发元宇宙产业发展行动计划的通知\n各区人民政府：现印发给你们。\n".encode()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    response = empty_client.post(
+        "/api/documents",
+        content=body,
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["results"][0]["source"] == "关于元宇宙的通知.txt"
+
+
 def test_serve_script_in_a_document_is_shown_as_text(empty_client):
     text = (
         "关于<script>alert('x')</script>印发《四川省元宇宙产业发展行动计划》的通知\n正文。".encode()

@@ -7,6 +7,7 @@ document's source, never used as a path. Each file gets its own result and statu
 
 from __future__ import annotations
 
+import re
 import tempfile
 import unicodedata
 from dataclasses import dataclass
@@ -38,12 +39,34 @@ class Outcome:
     status: int
 
 
+GB2312_BYTES = re.compile(rb"(?:[\x00-\x7f]|[\xa1-\xfe][\xa1-\xfe])*")
+
+
 def safe_name(filename: str | None) -> str:
     """Return a client's file name fit to show: last path part, printable, no leading dots."""
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = unicodedata.normalize("NFC", name)
+    name = unicodedata.normalize("NFC", _name_bytes_read_as_latin1(name))
     name = "".join(ch for ch in name if ch.isprintable() and ch not in UNSAFE)
     return name.strip().lstrip(".").strip()[:MAX_NAME] or "upload"
+
+
+def _name_bytes_read_as_latin1(name: str) -> str:
+    """Return a file name a client sent in UTF-8 or GBK (older Windows browsers) that arrived
+    read byte for byte as Latin-1 ("Õþ²ß.txt"), in the characters it meant.
+
+    Only names whose bytes are valid UTF-8, or pairs of GB2312 bytes (both 0xA1-0xFE)
+    between ASCII, are read again: "Ünïcode.txt" stays as it is.
+    """
+    if name.isascii() or any(ord(ch) > 0xFF for ch in name):
+        return name
+    raw = name.encode("latin-1")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if GB2312_BYTES.fullmatch(raw):
+        return raw.decode("gb18030")
+    return name
 
 
 def upload_suffix(name: str, content_type: str | None) -> str:
