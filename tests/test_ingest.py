@@ -691,6 +691,21 @@ def test_docx_text_inside_controls_changes_fields_boxes_and_nested_tables_is_rea
     assert raw.raw_text.split("\n") == ["关于印发元宇宙产业表格的通知", *expected]
 
 
+def test_docx_nested_too_deep_says_so(tmp_path: Path) -> None:
+    # This was "not a readable DOCX (XMLSyntaxError: … use XML_PARSE_HUGE option)".
+    document = (
+        f'<w:document xmlns:w="{W_NS}"><w:body>'
+        + "<w:sdt><w:sdtContent>" * 300
+        + "</w:sdtContent></w:sdt>" * 300
+        + "</w:body></w:document>"
+    )
+    path = tmp_path / "notice.docx"
+    path.write_bytes(_docx_with_parts({"word/document.xml": document.encode()}))
+    with pytest.raises(IngestError) as caught:
+        load(Source(str(path)), load_settings(env={}))
+    assert caught.value.problem.startswith("DOCX nests its XML deeper than 256 levels")
+
+
 def test_old_word_doc_named_docx_is_named_for_what_it_is(tmp_path: Path) -> None:
     path = tmp_path / "notice.docx"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2000))
@@ -919,7 +934,7 @@ BAD_INPUTS = {
                 {"word/document.xml": f'<w:document xmlns:w="{W_NS}"/>'.encode()}
             ),
         ),
-        ("not a readable docx",),
+        ("docx has no document body",),
     ),
     "docx-foreign-core-properties": BadInput(
         _writer("core.docx", lambda: _docx_with_parts({"docProps/core.xml": b"<root/>"})),

@@ -442,7 +442,9 @@ def extract_docx(data: bytes, max_file_bytes: int) -> Extracted:
     try:
         document: DocxDocument = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises many kinds for a broken zip
-        raise FormatError(f"not a readable DOCX ({type(exc).__name__}: {exc})") from exc
+        raise FormatError(_docx_problem(exc)) from exc
+    if document.element.body is None:
+        raise FormatError("DOCX has no document body (word/document.xml holds no <w:body>)")
     try:
         text = "\n".join(_docx_blocks(document))
         title = document.core_properties.title
@@ -474,6 +476,13 @@ def _check_docx_expansion(data: bytes, max_file_bytes: int) -> None:
             f"{DOCX_MAX_EXPANSION}x the file, at least {_size(DOCX_MIN_EXPANDED_LIMIT)}, "
             f"at most {DOCX_MAX_EXPANSION_OF_LIMIT}x --max-size)"
         )
+
+
+def _docx_problem(exc: Exception) -> str:
+    """Return why python-docx could not open a DOCX, in words where the cause is known."""
+    if "Excessive depth" in str(exc):
+        return "DOCX nests its XML deeper than 256 levels (no word processor writes that)"
+    return f"not a readable DOCX ({type(exc).__name__}: {exc})"
 
 
 def _not_a_docx(data: bytes, exc: Exception) -> str:
