@@ -354,6 +354,16 @@ def test_html_page_nested_deeper_than_the_parser_goes_keeps_the_text_after_it() 
     assert "后文段落。" in extract_html(page.encode()).text
 
 
+def test_xhtml_doctype_subset_is_neither_text_nor_expanded() -> None:
+    page = (
+        '<?xml version="1.0"?><!DOCTYPE html [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+        f'<html xmlns="http://www.w3.org/1999/xhtml"><body><p>&xxe;</p><p>{LEGACY}</p></body></html>'
+    )
+    text = extract_html(page.encode()).text
+    assert LEGACY in text
+    assert "]>" not in text and "ENTITY" not in text and "root:" not in text
+
+
 def test_html_tag_with_tens_of_thousands_of_attributes_is_read() -> None:
     attributes = " ".join(f"a{i}='{i}'" for i in range(30_000))
     page = f"<html><body><div {attributes}>" + f"<p>{LEGACY}</p>" * 5 + "</div></body></html>"

@@ -95,6 +95,7 @@ HTML_INLINE = ("font", "span", "b", "i", "u", "em", "strong", "small", "big", "s
 # libxml2 checks each attribute against the tag's others, so a tag of 200,000 attributes
 # takes minutes: on a page of that many, tags over 10,000 characters lose their attributes.
 HTML_MANY_ATTRIBUTES = 10_000
+DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.IGNORECASE | re.DOTALL)
 HTML_LONG_TAG = re.compile(rb"<([A-Za-z][\w:-]*)\s[^<>]{10000,}>")
 
 
@@ -253,6 +254,10 @@ def extract_html(data: bytes) -> Extracted:
 
     if data.count(b"=") > HTML_MANY_ATTRIBUTES:
         data = HTML_LONG_TAG.sub(rb"<\1>", data)
+    if b"<!ENTITY" in data[:65536] or b"<!entity" in data[:65536]:
+        # An HTML parser reads a DOCTYPE's internal subset as text ("]>" and the entity names
+        # showed up in the page): the declarations go, and no entity is ever expanded.
+        data = DOCTYPE_SUBSET.sub(b"<!DOCTYPE html>", data, count=1)
     html, encoding = decode_html(data)
     if data.count(b"<") > HTML_MAX_TAGS_FOR_MAIN_TEXT:
         return _html_blocks(_parse_huge(html), encoding)
