@@ -259,19 +259,24 @@ def extract_html(data: bytes) -> Extracted:
         # showed up in the page): the declarations go, and no entity is ever expanded.
         data = DOCTYPE_SUBSET.sub(b"<!DOCTYPE html>", data, count=1)
     html, encoding = decode_html(data)
-    if data.count(b"<") > HTML_MAX_TAGS_FOR_MAIN_TEXT:
+    tags, huge = data.count(b"<"), len(data) > HTML_HUGE_NODE_BYTES
+    if tags > HTML_MAX_TAGS_FOR_MAIN_TEXT:
         return _html_blocks(_parse_huge(html), encoding)
-    if data.count(b"<") > HTML_MAX_DEPTH and _depth(root := _parse_huge(html)) > HTML_MAX_DEPTH:
+    # One parse serves the depth check and the slimming of a huge page.
+    root = _parse_huge(html) if tags > HTML_MAX_DEPTH or huge else None
+    reshaped = huge
+    if root is not None and _depth(root) > HTML_MAX_DEPTH:
         # Legacy pages leave <font> and <span> open: every paragraph after nests one deeper.
         lxml.etree.strip_tags(root, *HTML_INLINE)
         if _depth(root) > HTML_MAX_DEPTH:
             return _html_blocks(root, encoding)
+        reshaped = True
+    if root is not None and reshaped:
+        if huge:
+            _drop_invisible(root)
         html = lxml.html.tostring(root, encoding="unicode")
-    if len(data) > HTML_HUGE_NODE_BYTES:
-        slimmed = _slimmed(_parse_huge(html))
-        html = lxml.html.tostring(slimmed, encoding="unicode")
-        if len(html.encode("utf-8")) > HTML_HUGE_NODE_BYTES:  # the text itself is huge
-            return _html_blocks(slimmed, encoding)
+        if huge and len(html.encode("utf-8")) > HTML_HUGE_NODE_BYTES:  # the text itself is huge
+            return _html_blocks(root, encoding)
     try:
         result = trafilatura.bare_extraction(
             html,
@@ -312,8 +317,8 @@ def _parse_huge(html: str) -> lxml.html.HtmlElement:
         raise FormatError(f"not a readable HTML page ({exc})") from exc
 
 
-def _slimmed(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
-    """Return a page without what shows no text: scripts, styles, inline images."""
+def _drop_invisible(root: lxml.html.HtmlElement) -> None:
+    """Remove from a page what shows no text: scripts, styles, inline images."""
     import lxml.etree
 
     lxml.etree.strip_elements(root, *HTML_INVISIBLE, with_tail=False)
@@ -321,7 +326,6 @@ def _slimmed(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
         for name, value in element.attrib.items():
             if len(value) > HTML_LONGEST_ATTRIBUTE:
                 del element.attrib[name]
-    return root
 
 
 def _html_blocks(root: lxml.html.HtmlElement, encoding: str) -> Extracted:
@@ -447,14 +451,14 @@ def extract_docx(data: bytes, max_file_bytes: int) -> Extracted:
     try:
         document: DocxDocument = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises many kinds for a broken zip
-        raise FormatError(_docx_problem(exc)) from exc
+        raise FormatError(_docx_problem(data, exc)) from exc
     if document.element.body is None:
         raise FormatError("DOCX has no document body (word/document.xml holds no <w:body>)")
     try:
         text = "\n".join(_docx_blocks(document))
         title = document.core_properties.title
     except Exception as exc:  # hostile XML can make python-docx raise anything while walking
-        raise FormatError(f"not a readable DOCX ({type(exc).__name__}: {exc})") from exc
+        raise FormatError(_docx_problem(data, exc)) from exc
     if not text.strip():
         raise FormatError("DOCX holds no text")
     # core_properties.created is when the file was made, not when the policy was
@@ -472,7 +476,7 @@ def _check_docx_expansion(data: bytes, max_file_bytes: int) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             expanded = sum(info.file_size for info in archive.infolist())
     except Exception as exc:  # BadZipFile, or a damaged directory zipfile trips over
-        raise FormatError(_not_a_docx(data, exc)) from exc
+        raise FormatError(_docx_problem(data, exc)) from exc
     allowed = docx_expanded_limit(len(data), max_file_bytes)
     if expanded > allowed:
         raise FormatError(
@@ -483,19 +487,15 @@ def _check_docx_expansion(data: bytes, max_file_bytes: int) -> None:
         )
 
 
-def _docx_problem(exc: Exception) -> str:
-    """Return why python-docx could not open a DOCX, in words where the cause is known."""
-    if "Excessive depth" in str(exc):
-        return "DOCX nests its XML deeper than 256 levels (no word processor writes that)"
-    return f"not a readable DOCX ({type(exc).__name__}: {exc})"
-
-
-def _not_a_docx(data: bytes, exc: Exception) -> str:
-    """Return why bytes named .docx are not a DOCX, naming what they are when that is known."""
+def _docx_problem(data: bytes, exc: Exception) -> str:
+    """Return why bytes named .docx could not be read, naming what they are, or what is wrong
+    with them, when that is known."""
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         return "an old Word .doc file, not DOCX: save it as .docx (Word, LibreOffice) first"
     if data.startswith(b"{\\rtf"):
         return "an RTF file, not DOCX: save it as .docx (Word, LibreOffice) first"
+    if "Excessive depth" in str(exc):
+        return "DOCX nests its XML deeper than 256 levels (no word processor writes that)"
     return f"not a readable DOCX ({type(exc).__name__}: {exc})"
 
 
@@ -570,9 +570,8 @@ def _visible_descendants(element: Any) -> Iterator[Any]:
             continue
         if child.tag in (W + "r", W + "txbxContent"):
             yield child
-            if child.tag == W + "txbxContent":
-                continue
-        yield from _visible_descendants(child)
+        if child.tag != W + "txbxContent":  # a run may hold a drawing with a text box
+            yield from _visible_descendants(child)
 
 
 def _rows(table: Any, parent: Any) -> Iterator[list[str]]:
