@@ -24,6 +24,10 @@ AT_LEAST = ("不少于", "不低于", "至少")
 AT_MOST = ("不超过", "不高于", "最多")
 ABOUT = ("近", "约", "接近", "大约")
 
+UNIT = (
+    r"人民币|美元|韩元|欧元|港元|元(?!宇宙)|%|％"
+    r"|[个家项座款条所名批只台套部](?![\u4e00-\u9fff]?[年月日])|平方米"
+)
 # 超过2500 亿元 · 2—3个 · 20多个 · 数亿元 · 一亿元 · 194% · 15家 · 1.8亿
 QUANTITY = re.compile(
     # The lookahead lets the engine skip, cheaply, every position no quantity can start at.
@@ -37,12 +41,8 @@ QUANTITY = re.compile(
     r"(?:\s*[—–\-~～至到]\s*(?P<num2>\d+(?:\.\d+)?))?"
     r"(?P<more>多|余)?\s*"
     r"(?P<mag>万亿|千万|百万|亿|万|千(?=[元万亿]))?(?P<more2>多|余)?\s*"
-    r"(?P<unit>人民币|美元|韩元|欧元|港元|元(?!宇宙)|%|％|[个家项座款条所名批只台套部](?![\u4e00-\u9fff]?[年月日])|平方米)?"
+    rf"(?P<unit>{UNIT})?"
     r"(?P<post>以上|以内|左右|多)?"
-)
-UNIT = (
-    r"人民币|美元|韩元|欧元|港元|元(?!宇宙)|%|％"
-    r"|[个家项座款条所名批只台套部](?![\u4e00-\u9fff]?[年月日])|平方米"
 )
 # Where QUANTITY may keep a match: in a run of digits and numerals that a range mark, 多/余,
 # a magnitude or a unit follows (the number of every match QUANTITY keeps lies in such a

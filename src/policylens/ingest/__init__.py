@@ -165,7 +165,7 @@ def unreadable_entry(path: Path) -> str:
         if stat.S_ISSOCK(mode)
         else "a device"
         if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-        else "not a file"
+        else "of another kind"
     )
     return f"not a regular file ({kind})"
 
