@@ -7,7 +7,13 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from policylens.normalize.tracked import Edit, TrackedText, contains_any, line_spans
+from policylens.normalize.tracked import (
+    Edit,
+    TrackedText,
+    code_points,
+    contains_any,
+    line_spans,
+)
 
 HAN = "\u3400-\u9fff"
 CJK_PUNCT = "，。、；：！？（）《》“”‘’「」『』【】〔〕—…·"
@@ -68,7 +74,7 @@ def unify_line_breaks(text: TrackedText) -> TrackedText:
         return text
     origins = text.origins
     if "\r\n" in text.text:
-        codes = np.frombuffer(text.text.encode("utf-32-le"), dtype=np.uint32)
+        codes = code_points(text.text)
         pair_ends = np.flatnonzero((codes[:-1] == CR) & (codes[1:] == LF)) + 1
         origins = np.delete(origins, pair_ends)
     return TrackedText(text.text.replace("\r\n", "\n").translate(LINE_BREAK_TABLE), origins)
@@ -180,7 +186,7 @@ def _blank_runs(text: str) -> Iterator[tuple[int, int]]:
 def _tidied_blank_runs(text: TrackedText) -> TrackedText:
     """Return ``text.apply(_space_edits(text.text))``, computed over the code points in numpy:
     for texts of very many blank runs, where an edit per run took gigabytes."""
-    codes = np.frombuffer(text.text.encode("utf-32-le"), dtype=np.uint32)
+    codes = code_points(text.text)
     blank = np.isin(codes, BLANK_CODES)
     edges = np.diff(blank.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
@@ -203,7 +209,7 @@ def _tidied_blank_runs(text: TrackedText) -> TrackedText:
     keep[kept_starts] = True
     out = codes.copy()
     out[kept_starts] = SPACE
-    return TrackedText(out[keep].tobytes().decode("utf-32-le"), text.origins[keep])
+    return TrackedText(out[keep].tobytes().decode("utf-32-le", "surrogatepass"), text.origins[keep])
 
 
 def _code_test(codes: np.ndarray, test: Callable[[str], bool]) -> np.ndarray:
@@ -250,7 +256,7 @@ def visual_widths(text: str) -> list[float]:
     """
     lines = text.split("\n")
     count = len(lines)
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    codes = code_points(text)
     narrow_at = (codes < NARROW_END).nonzero()[0]
     lengths = np.fromiter(map(len, lines), dtype=np.int64, count=count)
     kept = np.fromiter(map(len, map(str.strip, lines)), dtype=np.int64, count=count)

@@ -158,6 +158,12 @@ def _spread_all(origins: np.ndarray, parts: list[tuple[int, int, int]]) -> np.nd
     return origins[np.where(width > 0, drawn, np.maximum(start - 1, 0))]
 
 
+def code_points(text: str) -> np.ndarray:
+    """Return the code point of every character of a text, as a uint32 array (for steps that
+    test every character at once in numpy; lone surrogates pass through as themselves)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
 def contains_any(text: str, needles: Iterable[str]) -> bool:
     """Return whether a text holds any of a few characters (a string of them) or strings.
 
