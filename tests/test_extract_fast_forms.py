@@ -349,11 +349,12 @@ def test_issuing_verbs_are_found_from_their_reading_start(prefix):
         assert "由" in prefix
 
 
-def test_national_agency_test_is_the_resources_one(res):
+def test_national_agency_test_kept_per_text_is_its_definition(res):
     for text in ("工业和信息化部办公厅", "四川省经济和信息化厅", "国务院", "", "上海市人民政府"):
-        assert policies._names_national_agency(
-            text, res.national_agencies
-        ) == res.national_agency_in(text)
+        for _ in range(2):  # asked again, the kept answer
+            assert res.national_agency_in(text) == any(
+                name in text for name in res.national_agencies
+            )
 
 
 def _mention(title: str, kind: str | None) -> PolicyMention:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from importlib import resources as importlib_resources
@@ -68,7 +69,13 @@ class Resources:
 
     def national_agency_in(self, text: str) -> bool:
         """Return whether a text names a national body (工信部, 国务院 …)."""
-        return any(name in text for name in self.national_agencies)
+        return _names_any(text, self.national_agencies)
+
+
+# Titles and issuers recur within and across documents: each text is looked through once.
+@functools.lru_cache(maxsize=4096)
+def _names_any(text: str, names: tuple[str, ...]) -> bool:
+    return any(name in text for name in names)
 
 
 def _data_lines(name: str, data_dir: Path | None) -> list[str]:

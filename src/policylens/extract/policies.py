@@ -143,15 +143,9 @@ def signature_issuers(item: Item, ctx: DocContext) -> tuple[str, ...]:
     return tuple(names)
 
 
-@functools.lru_cache(maxsize=4096)
-def _names_national_agency(text: str, national_agencies: tuple[str, ...]) -> bool:
-    """Return ``Resources.national_agency_in``: kept per text, as titles and issuers recur."""
-    return any(name in text for name in national_agencies)
-
-
 def issuer_place(issuer: str, ctx: DocContext, fallback: Place | None) -> str:
     """Return the region an issuer governs: national bodies, a named place, else the policy's."""
-    if _names_national_agency(issuer, ctx.res.national_agencies):
+    if ctx.res.national_agency_in(issuer):
         return NATION.name
     place = ctx.gazetteer.resolve_text(issuer)
     if place is not None:
@@ -170,7 +164,7 @@ def place_of(
 ) -> Place | None:
     """Return the place a policy governs: from its title, issuers, document number or context."""
     for text in (title, *issuers):
-        if _names_national_agency(text, ctx.res.national_agencies):
+        if ctx.res.national_agency_in(text):
             return NATION
         place = ctx.gazetteer.resolve_text(text)
         if place:
