@@ -78,12 +78,9 @@ class Gazetteer:
 
     def find(self, text: str) -> list[PlaceMention]:
         """Return the place names in a text: leftmost, longest, not overlapping."""
-        if not text or not self.names:
-            return []
-        names, candidates = self.name_list, self.names
         return [
-            PlaceMention(start, end, names[index], candidates[names[index]])
-            for index, start, end in self.automaton.find_matches_as_indexes(text)
+            PlaceMention(start, end, text[start:end], candidates)
+            for start, end, candidates in self.find_spans(text)
         ]
 
     def find_spans(self, text: str) -> list[tuple[int, int, tuple[str, ...]]]:
