@@ -149,3 +149,24 @@ def test_a_source_whose_hash_only_shares_a_stored_prefix_is_processed():
     assert isinstance(found[0], Document) and found[0].raw.sha256 == digests[0]
     assert found[1] == Known(digests[1])
     assert isinstance(found[2], Document)
+
+
+def test_an_ingest_keeps_long_lived_objects_from_the_collector_and_gives_them_back(tmp_path):
+    import gc
+
+    from policylens.heap import FrozenHeap
+
+    frozen_during: list[int] = []
+
+    def on_result(_: api.SourceResult) -> None:
+        frozen_during.append(gc.get_freeze_count())
+
+    assert gc.get_freeze_count() == 0
+    report = api.ingest([str(CORPUS)], db=f"sqlite:///{tmp_path / 'kb.db'}", on_result=on_result)
+    assert report.ok and frozen_during and min(frozen_during) > 0
+    assert gc.get_freeze_count() == 0  # given back: the caller's heap is as it was
+    with FrozenHeap():  # a caller's own freeze is the caller's to undo
+        before = gc.get_freeze_count()
+        api.ingest([str(CORPUS)], db=f"sqlite:///{tmp_path / 'kb.db'}")
+        assert gc.get_freeze_count() >= before > 0
+    assert gc.get_freeze_count() == 0

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from policylens.config import Settings, load_settings
 from policylens.errors import IngestError, StoreError
 from policylens.extract import extract_document
+from policylens.heap import FrozenHeap
 from policylens.ingest import expand_inputs
 from policylens.model import Document
 from policylens.parallel import Known, Outcome, outcomes
@@ -188,13 +189,15 @@ def ingest(
     if on_sources is not None:
         on_sources(len(expanded))
     sources = [entry for entry in expanded if not isinstance(entry, IngestError)]
-    with open_store(settings=settings) as store:
+    with open_store(settings=settings) as store, FrozenHeap() as heap:
         results = iter(outcomes(sources, settings, store.known_hashes(), workers, dask))
         processed = (
             (entry.source, entry) if isinstance(entry, IngestError) else (entry.name, next(results))
             for entry in expanded
         )
         for result in store_outcomes(processed, store):
+            if not report.results:
+                heap.freeze()  # the readers' libraries and the resources, loaded on first use
             report.results.append(result)
             if on_result is not None:
                 on_result(result)

@@ -7,7 +7,6 @@ so a parallel run stores exactly what a single-process run stores, with the same
 
 from __future__ import annotations
 
-import gc
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -19,6 +18,7 @@ import numpy as np
 
 from policylens.config import Settings
 from policylens.errors import IngestError
+from policylens.heap import FrozenHeap
 from policylens.ingest import Source, load
 from policylens.model import Document
 from policylens.pipeline import process
@@ -128,9 +128,8 @@ class WorkerPool:
         # Forked workers share this process's memory copy-on-write, and a collection in a
         # worker touches every object it inherited, copying the parent's heap page by page (a
         # large parent made two workers slower than one). Frozen objects are out of the
-        # collector's reach until the pool is closed (a caller's freeze is left to the caller).
-        self._unfreeze = gc.get_freeze_count() == 0
-        gc.freeze()
+        # collector's reach until the pool is closed.
+        self._frozen = FrozenHeap().open()
         self._executor = ProcessPoolExecutor(max_workers=workers)
 
     def map(
@@ -157,8 +156,7 @@ class WorkerPool:
         try:
             self._executor.shutdown(cancel_futures=True)
         finally:
-            if self._unfreeze:
-                gc.unfreeze()
+            self._frozen.close()
 
     def __enter__(self) -> WorkerPool:
         return self
