@@ -112,7 +112,7 @@ def open_engine(url: str, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> Eng
     """
     try:
         read_only_url = connect.read_only_sqlite_url(make_url(url))
-        engine = create_engine(read_only_url or url)
+        engine = create_engine(read_only_url or url, json_serializer=connect.json_text)
     except (ArgumentError, NoSuchModuleError) as exc:
         raise StoreError(f"cannot use database URL {url!r}: {exc}") from exc
     except ImportError as exc:

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import os
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import URL
+
+
+def json_text(value: Any) -> str:
+    """Return the JSON text a JSON column stores for a value.
+
+    orjson writes CJK text as UTF-8 (the standard library escapes every character as
+    ``\\uXXXX``: fact payloads were 2.5 times longer) and is several times faster. A value
+    it refuses (an integer past 64 bits, a lone surrogate) is written by the standard
+    library, as before.
+    """
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value)
 
 
 def read_only_sqlite_url(url: URL) -> URL | None:
