@@ -107,7 +107,7 @@ class FactRow(Base):
     quote: Mapped[str] = mapped_column(Text)
     # Columns the filters use, copied out of the payload.
     label: Mapped[str] = mapped_column(Text)  # title, metric phrase, company, event name…
-    region_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    region_code: Mapped[str | None] = mapped_column(String(6))
     region: Mapped[str | None] = mapped_column(Text)
     level: Mapped[str | None] = mapped_column(String(16))
     metric: Mapped[str | None] = mapped_column(String(32), index=True)
