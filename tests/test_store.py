@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import corpus_files, postgres_schema
 from policylens import api
@@ -170,3 +172,37 @@ def test_store_save_many_failing_document_stores_the_others_one_by_one(db_url, d
         )
     finally:
         store.close()
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=6) | st.integers(), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(JSON_VALUES)
+def test_json_columns_hold_what_the_standard_library_would_read_back(value):
+    import json
+
+    from policylens.store.connect import json_text
+
+    assert json.loads(json_text(value)) == json.loads(json.dumps(value))
+
+
+def test_json_columns_write_cjk_as_text_and_take_what_orjson_refuses():
+    import json
+
+    from policylens.store.connect import json_text
+
+    assert json_text({"name": "四川省成都市"}) == '{"name":"四川省成都市"}'
+    huge = 10**30  # past 64 bits
+    assert json.loads(json_text({"value": huge})) == {"value": huge}
+    assert json.loads(json_text(["a\ud800b"])) == ["a\ud800b"]  # a lone surrogate, escaped
