@@ -18,15 +18,22 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from policylens.api import store_outcomes
 from policylens.bench.corpus import SyntheticDocument, generate
 from policylens.bench.link import measure_link, measure_link_batch
-from policylens.bench.search import DEFAULT_SEARCH_SIZES, run_search_bench, search_report
+from policylens.bench.search import (
+    DEFAULT_SEARCH_SIZES,
+    postgres_schema,
+    run_search_bench,
+    search_report,
+)
 from policylens.config import Settings, load_settings
 from policylens.extract import extract_document
+from policylens.heap import FrozenHeap
 from policylens.ingest import Source, load
 from policylens.model import Document
 from policylens.normalize import normalize
@@ -207,16 +214,47 @@ def note_rss(report: BenchReport, part: str) -> None:
     report.rss_mb[part] = round(peak_rss_mb(), 1)
 
 
-def measure_store(documents: list[Document], url: str) -> tuple[float, int]:
+STORE_REPEATS = 3
+
+
+def measure_store(
+    documents: list[Document], url_of: Callable[[int], str], repeats: int = STORE_REPEATS
+) -> tuple[float, int]:
     """Return the seconds to store (and index) the documents as ingest does, in batches of
-    whole documents, and how many were new."""
-    store = Store(url)
-    processed = [(d.raw.source, d) for d in documents]
-    try:
-        seconds, results = timed(lambda: list(store_outcomes(processed, store)))
-    finally:
-        store.close()
-    return seconds, sum(1 for r in results if r.status == "stored")
+    whole documents, into a new database, and how many were new.
+
+    Like the stages, storage is timed as the best of ``repeats`` runs, each into a new
+    database (``url_of(run)``); opening it (and loading the region table the index reads) is
+    start-up, as jieba's dictionary is, and closing it (its last checkpoint) is timed.
+    """
+    best, stored = float("inf"), 0
+    for run in range(repeats):
+        store = Store(url_of(run))
+        try:
+            _ = store.regions
+            processed = [(d.raw.source, d) for d in documents]
+            start = time.perf_counter()
+            results = list(store_outcomes(processed, store))
+        finally:
+            store.close()
+        best = min(best, time.perf_counter() - start)
+        stored = sum(1 for r in results if r.status == "stored")
+    return best, stored
+
+
+def measure_postgres_store(documents: list[Document], pg_url: str) -> tuple[float, int]:
+    """Return what ``measure_store`` does for PostgreSQL: each run into a new schema of the
+    database at ``pg_url``, dropped afterwards."""
+    best = (float("inf"), 0)
+    for _ in range(STORE_REPEATS):
+        with postgres_schema(pg_url) as url:
+            best = min(best, measure_store(documents, lambda _, url=url: url, repeats=1))
+    return best
+
+
+def _sqlite_url(folder: Path, run: int) -> str:
+    """Return the URL of run ``run``'s knowledge base: the first is kept for linking."""
+    return f"sqlite:///{folder / ('kb.db' if run == 0 else f'kb-{run}.db')}"
 
 
 def measure_workers(folder: Path, corpus: list[SyntheticDocument]) -> dict[str, float]:
@@ -234,11 +272,8 @@ def measure_workers(folder: Path, corpus: list[SyntheticDocument]) -> dict[str, 
     # sides, as the pool freezes them before forking: else only the one-worker run, in this
     # process, would pay for collections that scan them, which an ingest does not hold.
     gc.collect()
-    gc.freeze()
-    try:
+    with FrozenHeap():
         return _compare_workers(sources, settings)
-    finally:
-        gc.unfreeze()
 
 
 def _compare_workers(sources: list[Source], settings: Settings) -> dict[str, float]:
@@ -315,13 +350,17 @@ def run(
     corpus = generate(corpus_dir, docs, res, seed=seed, font=font)
     size = sum(len(d.data) for d in corpus) / 1e6
     report = BenchReport(len(corpus), size, os.cpu_count() or 1)
-    with tempfile.TemporaryDirectory() as tmp:
+    # Measured as an ingest runs: the libraries' and resources' objects, and here the
+    # benchmark's own (its corpus, the documents made), are out of the collector's full
+    # passes (see policylens.heap).
+    with tempfile.TemporaryDirectory() as tmp, FrozenHeap() as heap:
         folder = Path(tmp)
         for document in corpus:
             (folder / document.name).write_bytes(document.data)
         text_corpus = [d for d in corpus if not d.name.endswith(".pdf")]
         report.text_megabytes = sum(len(d.data) for d in text_corpus) / 1e6
         log("floor and jieba")
+        heap.freeze()
         report.seconds["floor"] = measure_floor(corpus, res)
         report.text_seconds["floor"] = measure_floor(text_corpus, res)
         jieba_seconds = measure_jieba(corpus)
@@ -332,7 +371,8 @@ def run(
         documents = measure_stages(folder, corpus, res, report)
         note_rss(report, "stages")
         log("storage into SQLite")
-        report.seconds["store"], stored = measure_store(documents, f"sqlite:///{folder / 'kb.db'}")
+        heap.freeze()
+        report.seconds["store"], stored = measure_store(documents, partial(_sqlite_url, folder))
         report.extra["sqlite_docs_per_s"] = round(stored / report.seconds["store"], 2)
         note_rss(report, "store")
         log("linking")
@@ -341,7 +381,7 @@ def run(
         note_rss(report, "link")
         if pg_url:
             log("storage into PostgreSQL")
-            seconds, stored = measure_store(documents, pg_url)
+            seconds, stored = measure_postgres_store(documents, pg_url)
             report.extra["postgres_docs_per_s"] = round(stored / seconds, 2)
         log("one worker against two")
         report.extra.update(measure_workers(folder, corpus))

@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from multiprocessing import get_context
@@ -312,28 +313,34 @@ def postgres_schema_url(base: str, schema: str) -> str:
     return f"{base}{separator}options=-csearch_path%3D{schema}"
 
 
+@contextmanager
+def postgres_schema(pg_url: str) -> Iterator[str]:
+    """Yield the URL of a new schema of the PostgreSQL database, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(pg_url)
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+        try:
+            yield postgres_schema_url(pg_url, schema)
+        finally:
+            with engine.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    finally:
+        engine.dispose()
+
+
 def _postgres_sizes(
     pg_url: str, sizes: tuple[int, ...], pool_file: Path, queries: list[BenchQuery], log: Any
 ) -> dict[str, SearchFigures]:
     """Measure each size in a schema of its own, dropped afterwards."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(pg_url)
     out = {}
-    try:
-        for size in sizes:
-            schema = f"bench_{uuid.uuid4().hex[:10]}"
-            with engine.begin() as connection:
-                connection.execute(text(f"CREATE SCHEMA {schema}"))
-            try:
-                log(f"search at {size:,} items on PostgreSQL")
-                url = postgres_schema_url(pg_url, schema)
-                out[str(size)] = measure_size(url, size, pool_file, queries)
-            finally:
-                with engine.begin() as connection:
-                    connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    finally:
-        engine.dispose()
+    for size in sizes:
+        with postgres_schema(pg_url) as url:
+            log(f"search at {size:,} items on PostgreSQL")
+            out[str(size)] = measure_size(url, size, pool_file, queries)
     return out
 
 
