@@ -17,6 +17,8 @@ from policylens.resources import Resources
 SENTENCE_END = re.compile(r"[。！？；\n]")
 WHOLE_AREA = re.compile(r"全(省|市|区|县)")
 NO_CLUES = dates.YearClues()
+UNRESOLVED = DateValue("", "", "")  # no date resolves to it: marks a hit not yet resolved
+MATCH_END = re.Match.end  # called by map in C, for every sentence mark of an item
 
 
 @dataclass
@@ -81,7 +83,9 @@ class DocContext:
         # A quote inside the run the item opens with maps by one addition (span_to_raw's
         # own arithmetic for that case); a fact is made thousands of times per corpus.
         if run[0] <= clean_start < clean_end <= run[1]:
-            raw_span = Span(clean_start + run[2], clean_end + run[2])
+            # A run at the same offsets in both texts (most of a plain text) maps a span to
+            # itself: the one (frozen) Span serves as both.
+            raw_span = Span(clean_start + run[2], clean_end + run[2]) if run[2] else span
         else:
             raw_span = self.document.clean.offsets.span_to_raw(span)
         quote = self.document.raw.raw_text[raw_span.start : raw_span.end]
@@ -128,9 +132,11 @@ class DocContext:
         # Several extractors resolve the same hit (an item's first date is its date, its
         # event's and its policy's): once per hit.
         key = (item.index, hit)
-        if key not in self._resolved:
-            self._resolved[key] = self._resolve_date(item, hit)
-        return self._resolved[key]
+        # One look-up for a hit resolved before: hashing a hit hashes each of its fields.
+        value = self._resolved.get(key, UNRESOLVED)
+        if value is UNRESOLVED:
+            value = self._resolved[key] = self._resolve_date(item, hit)
+        return value
 
     def _resolve_date(self, item: Item, hit: dates.DateHit) -> DateValue | None:
         # A hit with its own year takes nothing from the clues.
@@ -232,7 +238,7 @@ def sentence_ends(text: str) -> tuple[int, ...]:
 
     Extractors ask for sentence starts many times per item; one scan per text serves all.
     """
-    return (0, *(match.end() for match in SENTENCE_END.finditer(text)))
+    return (0, *map(MATCH_END, SENTENCE_END.finditer(text)))
 
 
 def last_mark_finder(marks: re.Pattern[str]) -> re.Pattern[str]:

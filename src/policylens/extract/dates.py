@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -55,6 +56,9 @@ class DateHit:
     relative: str | None = None  # 今年 / 去年 / 明年
 
 
+HIT_START = operator.attrgetter("start")  # a hit's start, read in C to sort by
+
+
 @dataclass(frozen=True, slots=True)
 class YearClues:
     """Where a year-less date can take its year from, nearest first."""
@@ -98,18 +102,24 @@ def month_matches(pattern: re.Pattern[str], text: str, before: str) -> Iterator[
     between the last match and that run; so each search starts there. The engine tries
     these patterns at every digit of an item; it skips to each 月 with a substring search.
     """
+    run_start = _run_start_finder(before)
     read_to = 0
     while (month := text.find("月", read_to)) >= 0:
-        start = month
-        while start > read_to and (
-            text[start - 1].isdecimal() or text[start - 1].isspace() or text[start - 1] in before
-        ):
-            start -= 1
-        match = pattern.search(text, start)
+        # The run before the 月 starts after the last other character since ``read_to``.
+        other = run_start.match(text, read_to, month)
+        match = pattern.search(text, other.end() if other else read_to)
         if match is None:
             return
         yield match
         read_to = match.end()
+
+
+@functools.cache
+def _run_start_finder(before: str) -> re.Pattern[str]:
+    """Return a pattern whose match up to a position ends just after the last character
+    that is no digit, space or character of ``before``: ``.*`` jumps to the end and backs
+    off in C, where a loop over characters in Python was most of a date search."""
+    return re.compile(f"(?s:.*)[^\\d\\s{re.escape(before)}]")
 
 
 def find_dates(text: str) -> list[DateHit]:
@@ -119,6 +129,10 @@ def find_dates(text: str) -> list[DateHit]:
     # the last one starting before it ends (a bisection, not a scan of every hit).
     taken_starts: list[int] = []
     taken_ends: list[int] = []
+
+    def taken(start: int, end: int) -> bool:
+        before = bisect.bisect_left(taken_starts, end)
+        return before > 0 and taken_ends[before - 1] > start
 
     def add(hit: DateHit) -> None:
         before = bisect.bisect_left(taken_starts, hit.end)
@@ -141,14 +155,16 @@ def find_dates(text: str) -> list[DateHit]:
         for m in ISO_DATE.finditer(text):
             add(_full_hit(m))
     if not has_month:
-        return sorted(hits, key=lambda h: h.start)
-    if has_year and any(word in text for word in RELATIVE_YEARS):
+        return sorted(hits, key=HIT_START)
+    if has_year and any(map(text.__contains__, RELATIVE_YEARS)):
         for m in RELATIVE_MONTH.finditer(text):
             day = int(m.group(3)) if m.group(3) else None
             add(DateHit(m.start(), m.end(), m.group(0), None, int(m.group(2)), day, m.group(1)))
     if "日" in text:
         for m in month_matches(MONTH_DAY, text, ""):
-            add(DateHit(m.start(), m.end(), m.group(0), None, int(m.group(1)), int(m.group(2))))
+            # Most lie in a full date already taken: no hit is made for those.
+            if not taken(m.start(), m.end()):
+                add(DateHit(m.start(), m.end(), m.group(0), None, int(m.group(1)), int(m.group(2))))
     if has_year:
         for m in month_matches(YEAR_MONTH, text, "年"):
             add(DateHit(m.start(), m.end(), m.group(0), int(m.group(1)), int(m.group(2)), None))
@@ -158,7 +174,7 @@ def find_dates(text: str) -> list[DateHit]:
                 m.start(1), m.end(), m.group(0).strip("，。；：\n"), None, int(m.group(1)), None
             )
         )
-    return sorted(hits, key=lambda h: h.start)
+    return sorted(hits, key=HIT_START)
 
 
 def url_year(url: str) -> tuple[int, int, int] | None:

@@ -5,11 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from policylens.extract.context import DocContext, sentence_start
+from policylens.extract.context import (
+    DocContext,
+    after_last_mark,
+    last_mark_finder,
+    sentence_start,
+)
 from policylens.model import Event, Item, ItemDate, TopicTag
 
-# The words an event's name ends with. Most items hold none, and a substring test is far
-# cheaper than EVENT's pass over the item; FIRST_OF_KIND likewise needs a 首.
+# The words an event's name ends with. Most items hold none, and EVENT is read only around
+# those that do (event_matches); FIRST_OF_KIND likewise needs a 首.
 EVENT_WORDS = (
     *("大会", "论坛", "峰会", "博览会", "工博会", "年会"),
     *("展览会", "发布会", "亚运会", "开幕式", "启动仪式"),
@@ -18,6 +23,12 @@ EVENT = re.compile(
     r"(?P<name>(?:20\d{2}|第[一二三四五六七八九十\d]+届|“)[^，。、；：\n]{0,40}?"
     f"(?:{'|'.join(EVENT_WORDS)})”?)"
 )
+# Every event word ends with one of these (tests hold the words to it).
+EVENT_WORD_LAST_CHARACTERS = "会坛式"
+# No character of an event's name is one of these: each EVENT match lies in one stretch
+# of text between two of them, and holds an event word.
+NAME_BREAK = re.compile(r"[，。、；：\n]")
+LAST_NAME_BREAK = last_mark_finder(NAME_BREAK)
 FIRST_OF_KIND = re.compile(r"(?:全国|国内|全球|世界)首[张个款部家批](?P<what>[^，。；\n]{2,20})")
 ORGANIZER = re.compile(r"由(?P<who>[^，。；]{2,60}?)(?:主办|牵头|举办|发起)")
 NEWS_KINDS = ("digest_entry", "article")
@@ -27,10 +38,7 @@ def extract_events(item: Item, ctx: DocContext) -> Iterator[Event]:
     """Yield named events and firsts in an item, with their date, place and organizers."""
     text = item.text
     seen: set[str] = set()
-    spans: list[tuple[int, int, str]] = []
-    # Every event word holds 会, 坛 or 式: three character tests spare most items the words.
-    if ("会" in text or "坛" in text or "式" in text) and any(map(text.__contains__, EVENT_WORDS)):
-        spans = [(m.start(), m.end(), m.group("name").strip("“”")) for m in EVENT.finditer(text)]
+    spans = [(m.start(), m.end(), m.group("name").strip("“”")) for m in event_matches(text)]
     if "首" in text:
         spans += [(m.start(), m.end(), m.group(0)) for m in FIRST_OF_KIND.finditer(text)]
     for start, end, name in sorted(spans):
@@ -50,6 +58,36 @@ def extract_events(item: Item, ctx: DocContext) -> Iterator[Event]:
             organizers=tuple(re.split(r"[、和]", organizer.group("who"))) if organizer else (),
             prov=ctx.prov(item, start, end, "event.v1"),
         )
+
+
+def event_word_ends(text: str) -> list[int]:
+    """Return where each event word in a text ends, in order: at each of its last
+    characters (会 is common, the words are not), a suffix test in C."""
+    ends = []
+    for last in EVENT_WORD_LAST_CHARACTERS:
+        at = text.find(last)
+        while at >= 0:
+            if text.endswith(EVENT_WORDS, 0, at + 1):
+                ends.append(at + 1)
+            at = text.find(last, at + 1)
+    return sorted(ends)
+
+
+def event_matches(text: str) -> Iterator[re.Match[str]]:
+    """Yield the matches of ``EVENT.finditer(text)``, read only in the stretches between
+    name breaks that hold an event word.
+
+    EVENT tries a lazy run of up to 40 characters and every event word after each year,
+    第…届 and quote mark of a text; a match lies in one stretch and holds an event word,
+    and few stretches hold one.
+    """
+    read_to = 0
+    for end in event_word_ends(text):
+        if end <= read_to:
+            continue  # in the stretch just read
+        following = NAME_BREAK.search(text, end)
+        read_to = following.start() if following else len(text)
+        yield from EVENT.finditer(text, after_last_mark(LAST_NAME_BREAK, text, end), read_to)
 
 
 def extract_topics(item: Item, ctx: DocContext) -> Iterator[TopicTag]:

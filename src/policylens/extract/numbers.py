@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from dataclasses import dataclass
 
@@ -46,11 +47,19 @@ QUANTITY = re.compile(
 )
 # Where QUANTITY may keep a match: in a run of digits and numerals that a range mark, 多/余,
 # a magnitude or a unit follows (the number of every match QUANTITY keeps lies in such a
-# run, whose end is where its number ends or just after a 千/百 of its magnitude). A run
-# opens with a character class, which the engine skips to in C; bare numbers (years,
-# article numbers) are runs nothing of the kind follows.
-NUMBER_RUN = re.compile(r"[\d.零一二两三四五六七八九十百千]+")
+# run, whose end is where its number ends or just after a 千/百 of its magnitude). Bare
+# numbers (years, article numbers) are runs nothing of the kind follows.
+RUN_CHARACTER = r"[\d.零一二两三四五六七八九十百千]"
 AFTER_NUMBER = re.compile(r"\s*[—–\-~～至到多余万亿千元人美韩欧港%％个家项座款条所名批只台套部平]")
+# A run that such a mark follows, found whole from its first character: the lookbehind,
+# placed after that character (see extract.dates), lets the engine skip in C to each run
+# character and give up at once inside a run, so the runs nothing follows are passed over
+# in C and a long run is read once.
+QUANTITY_RUN = re.compile(
+    f"{RUN_CHARACTER}(?<!{RUN_CHARACTER}.){RUN_CHARACTER}*+(?={AFTER_NUMBER.pattern})"
+)
+# The rest of a run from a position inside it (a match may end there: 2023.5.6亿).
+REST_OF_RUN = re.compile(f"(?<={RUN_CHARACTER}){RUN_CHARACTER}++")
 # Every character a QUANTITY match can consume besides spaces and digits. A match never
 # runs over any other character, so QUANTITY read from just after one finds what it finds
 # reading from the start of the text.
@@ -58,6 +67,14 @@ QUANTITY_CHARACTERS = frozenset(
     ".—–-~～至到多余以上内左右零一二两三四五六七八九十百千万亿人民币美韩欧港元%％"
     "个家项座款条所名批只台套部平方米不超过高于最突破少低接近大约逾"
 )
+# Those of them that are no run character: a run before a quantity's run is one nothing
+# follows, so QUANTITY is read from no earlier than its end.
+QUALIFIER_CHARACTERS = QUANTITY_CHARACTERS - frozenset(".零一二两三四五六七八九十百千")
+# The last character before a position that is none of these nor a space: ``.*`` jumps to
+# the position and backs off to it in C (\s is str.isspace).
+LAST_NON_QUALIFIER = re.compile(f"(?s:.*)[^\\s{re.escape(''.join(sorted(QUALIFIER_CHARACTERS)))}]")
+# Sorting by start in C: quantities are sorted once per item.
+QUANTITY_START = operator.attrgetter("start")
 VAGUE = re.compile(r"(?P<num>数|几|上)(?P<mag>千万|百万|万亿|亿|万)(?P<unit>元|美元)?")
 
 
@@ -83,10 +100,16 @@ class Quantity:
 # cn2an validates its input at length; the same few numerals (一, 两, 十) recur in every text.
 @functools.lru_cache(maxsize=1024)
 def to_number(text: str) -> float:
-    """Return the value of Arabic or Chinese numerals: "2500" → 2500, "一千五百" → 1500."""
+    """Return the value of Arabic or Chinese numerals: "2500" → 2500, "一千五百" → 1500.
+
+    Raise ValueError for numerals that are no number.
+    """
     if re.fullmatch(r"\d+(?:\.\d+)?", text):
         return float(text)
-    return float(cn2an.cn2an(text, "smart"))
+    try:
+        return float(cn2an.cn2an(text, "smart"))
+    except KeyError as exc:  # cn2an's own lookup fails on some (零十五): no number either
+        raise ValueError(f"not a number: {text}") from exc
 
 
 def _qualifier(parts: dict[str, str]) -> str:
@@ -119,16 +142,11 @@ def _unit(parts: dict[str, str]) -> str:
 
 
 def _reading_start(text: str, position: int, floor: int) -> int:
-    """Return the first position at or after ``floor`` from which QUANTITY, read up to
-    ``position``, matches as it would from the start: just after the last character before
-    ``position`` that no match can consume."""
-    while position > floor and (
-        text[position - 1] in QUANTITY_CHARACTERS
-        or text[position - 1].isspace()
-        or text[position - 1].isdecimal()
-    ):
-        position -= 1
-    return position
+    """Return the first position at or after ``floor`` from which QUANTITY, read up to a run
+    starting at ``position``, matches as it would from the start: just after the last
+    character before ``position`` that no match can consume or that ends an earlier run."""
+    other = LAST_NON_QUALIFIER.match(text, floor, position)
+    return other.end() if other else floor
 
 
 def _quantity(match: re.Match[str], text: str) -> Quantity | None:
@@ -167,35 +185,24 @@ def find_quantities(text: str) -> list[Quantity]:
     """Return every quantity in a text, in order.
 
     QUANTITY reads each quantity, but read over the whole text it matches at every number
-    and qualifier word, most of them bare numbers it then drops; it is read only around the
-    runs of digits and numerals a quantity may be in (NUMBER_RUN, AFTER_NUMBER), from a
-    character no match can consume, with the same result. Every step moves on past what it
-    read, so the time is linear in the text.
+    and qualifier word, most of them bare numbers it then drops; it is read only at the runs
+    of digits and numerals a quantity may be in (QUANTITY_RUN), from a character no match
+    can consume, with the same result. Every step moves on past what it read, so the time
+    is linear in the text.
     """
     found: list[Quantity] = []
-    read_to = 0
-    run_end, in_quantity_run = 0, False
-    while True:
-        if read_to >= run_end:  # past the last run: find the next one a quantity may be in
-            run = NUMBER_RUN.search(text, read_to)
-            if run is None:
-                break
-            seen, run_end = run.start(), run.end()
-            in_quantity_run = AFTER_NUMBER.match(text, run_end) is not None
-        else:  # still inside it (a long run is read in many matches): go on from here
-            seen = read_to
-        if not in_quantity_run:
-            read_to = run_end
-            continue
-        for match in QUANTITY.finditer(text, _reading_start(text, seen, read_to)):
-            read_to = match.end()
-            quantity = _quantity(match, text)
-            if quantity is not None:
-                found.append(quantity)
-            if read_to > seen:
-                break
-        else:
+    read_to = run_end = 0
+    while (run := _next_quantity_run(text, read_to, run_end)) is not None:
+        seen, run_end = run
+        # A match holds a number, whose first character is in this run or after it: the
+        # first match read from here ends past ``seen``.
+        match = QUANTITY.search(text, _reading_start(text, seen, read_to))
+        if match is None:
             break  # QUANTITY matches nothing more in the text
+        read_to = match.end()
+        quantity = _quantity(match, text)
+        if quantity is not None:
+            found.append(quantity)
     # Every vague amount names 万 or 亿: most texts name neither, and skip the pattern.
     for match in VAGUE.finditer(text) if "万" in text or "亿" in text else ():
         scale = MAGNITUDE[match.group("mag")]
@@ -213,4 +220,23 @@ def find_quantities(text: str) -> list[Quantity]:
                 vague=True,
             )
         )
-    return sorted(found, key=lambda q: q.start)
+    return sorted(found, key=QUANTITY_START)
+
+
+def _next_quantity_run(text: str, read_to: int, run_end: int) -> tuple[int, int] | None:
+    """Return where to read the next quantity from, at or after ``read_to``, and the end of
+    the run a quantity may be in that holds it (None without one), given the end of the
+    last such run found.
+
+    A match may end inside a run (2023.5.6亿): the rest of the run is read from there, its
+    end found once, so that a long run read in many matches is not rescanned for each.
+    """
+    if read_to < run_end:
+        return read_to, run_end
+    rest = REST_OF_RUN.match(text, read_to)
+    if rest is not None:
+        if AFTER_NUMBER.match(text, rest.end()):
+            return read_to, rest.end()
+        read_to = rest.end()
+    run = QUANTITY_RUN.search(text, read_to)
+    return (run.start(), run.end()) if run else None

@@ -41,6 +41,11 @@ VERB_CHARACTERS = frozenset(
     "等一二三四五六七八九十个部门今去年月日联合正式近前共同再次又"
     "印发了布出台公制定订颁下推审议通过就的关于"
 )
+# The last character of a prefix that no such match can hold: ``.*`` jumps to the end and
+# backs off to it in C (\s and \d are str.isspace and str.isdecimal).
+LAST_NON_VERB_CHARACTER = re.compile(
+    f"(?s:.*)[^\\s\\d{re.escape(''.join(sorted(VERB_CHARACTERS)))}]"
+)
 ISSUER_SPLIT = re.compile(r"[、，,\s]+|(?<=[厅局委办部])和(?=[\u4e00-\u9fff]{2})")
 ISSUER_NOISE = re.compile(
     r"^(?:近日|日前|此前|今年|去年|同时|其中|据悉|围绕|为|落实|根据|按照|贯彻|依据)+|(?:官网|网站|网)$"
@@ -101,14 +106,8 @@ def _is_issuer(part: str, ctx: DocContext) -> bool:
 
 def _verb_reading_start(prefix: str) -> int:
     """Return where the run of characters an issuing-verb match can hold ends the prefix."""
-    start = len(prefix)
-    while start and (
-        prefix[start - 1] in VERB_CHARACTERS
-        or prefix[start - 1].isspace()
-        or prefix[start - 1].isdecimal()
-    ):
-        start -= 1
-    return start
+    other = LAST_NON_VERB_CHARACTER.match(prefix)
+    return other.end() if other else 0
 
 
 def issuers_before(prefix: str, ctx: DocContext) -> tuple[tuple[str, ...], int | None]:

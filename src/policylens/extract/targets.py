@@ -97,17 +97,16 @@ def _goal_year(item: Item, position: int, policy: str | None) -> int | None:
     return None
 
 
-def _future_year_before(item: Item, position: int, ctx: DocContext) -> int | None:
-    """Return a year later than the document's own, written earlier in the figure's sentence.
+def _future_year_before(item: Item, position: int, floor: int, ctx: DocContext) -> int | None:
+    """Return a year later than the document's own, written earlier in the figure's sentence
+    (which starts at ``floor``).
 
     "2028年，合肥发布了元宇宙产业规划，规模超过800亿元": 2028 is when the figure is due.
     """
     own = ctx.document_year_for_dates()
-    if own is None:
+    if own is None or item.text.find("年", floor, position) < 0:
         return None
-    head = item.text[sentence_start(item.text, position) : position]
-    if "年" not in head:
-        return None
+    head = item.text[floor:position]
     if "《" in head:
         head = TITLE_TEXT.sub("", head)
     years = [int(m.group(1)) for m in FUTURE_YEAR.finditer(head) if int(m.group(1)) > own]
@@ -172,20 +171,19 @@ def _count_phrase(text: str, quantity: Quantity) -> tuple[str, int, int]:
 
 
 def _sector_nearby(
-    text: str, position: int, policy: str | None, sectors: tuple[str, ...]
+    text: str, position: int, floor: int, policy: str | None, sectors: tuple[str, ...]
 ) -> str | None:
     """Return the sector of a figure whose own phrase names none (相关产业规模, 头部企业).
 
-    The sentence before it says what it is about; a plan's title says what all of
-    its goals are about.
+    The sentence before it (from ``floor``) says what it is about; a plan's title says what
+    all of its goals are about.
     """
-    head = text[sentence_start(text, position) : position]
-    named = [(head.rfind(s), -len(s), s) for s in sectors if s in head]
-    found = (
-        min(named, key=lambda n: (-n[0], n[1]))[2] if named else sector_of(policy or "", sectors)
-    )
+    # The sector named last before the figure (the longest of those starting there): one
+    # search each, in the text itself, not in a copy of the sentence.
+    named = [(at, len(s), s) for s in sectors if (at := text.rfind(s, floor, position)) >= 0]
+    found = max(named)[2] if named else sector_of(policy or "", sectors)
     # 核心产业规模…、带动相关产业规模: "related industries" are the sector as a whole.
-    if found and "相关产业" in text[sentence_start(text, position) : position][-12:]:
+    if found and text.find("相关产业", max(floor, position - 12), position) >= 0:
         return found.replace("核心产业", "")
     return found
 
@@ -201,8 +199,9 @@ def _policy_before(
     return before[-1].place, before[-1].normalized_title
 
 
-def _place(item: Item, position: int, ctx: DocContext, policy_place: Place | None) -> Place | None:
-    floor = sentence_start(item.text, position)
+def _place(
+    item: Item, position: int, floor: int, ctx: DocContext, policy_place: Place | None
+) -> Place | None:
     if WHOLE_AREA.search(item.text, floor, position) and policy_place:
         return policy_place
     return (
@@ -226,9 +225,12 @@ def extract_targets(
     quantities = [q for q in ctx.quantities(item) if q.unit in TARGET_UNITS and not q.vague]
     under_goal_heading = bool(quantities) and _under_goal_heading(item)
     for quantity in quantities:
+        floor = sentence_start(text, quantity.start)  # of the figure's sentence, asked often
         stated_as_goal = under_goal_heading or _in_goal_context(item, quantity.start)
         # The year is needed when the figure is not otherwise a goal, or has no goal year.
-        future_year = None if stated_as_goal else _future_year_before(item, quantity.start, ctx)
+        future_year = (
+            None if stated_as_goal else _future_year_before(item, quantity.start, floor, ctx)
+        )
         if not stated_as_goal and future_year is None:
             continue
         policy_place, policy = _policy_before(text, quantity.start, mentions, ctx)
@@ -237,7 +239,7 @@ def extract_targets(
         if quantity.unit == "count":
             phrase, quote_start, quote_end = _count_phrase(text, quantity)
             # COUNT_VERBS and a list mark are anchored at the end: a suffix test each.
-            before = text[sentence_start(text, quantity.start) : quantity.start].rstrip()
+            before = text[floor : quantity.start].rstrip()
             noun_first = quote_start < quantity.start
             if (
                 not noun_first
@@ -263,15 +265,15 @@ def extract_targets(
             metric=metric,
             metric_text=phrase,
             sector=sector_of(phrase, ctx.res.sectors)
-            or _sector_nearby(text, quantity.start, policy, ctx.res.sectors),
+            or _sector_nearby(text, quantity.start, floor, policy, ctx.res.sectors),
             value_low=quantity.low,
             value_high=quantity.high,
             unit=quantity.unit,
             qualifier=quantity.qualifier,
             target_year=_goal_year(item, quantity.start, policy)
             or future_year
-            or _future_year_before(item, quantity.start, ctx),
-            place=_place(item, quantity.start, ctx, policy_place),
+            or _future_year_before(item, quantity.start, floor, ctx),
+            place=_place(item, quantity.start, floor, ctx, policy_place),
             policy=policy,
             prov=ctx.prov(item, quote_start, quote_end, "target.v1"),
         )
