@@ -64,6 +64,15 @@ def test_extract_issuers_with_department_count(documents):
     assert policy.issuers == ("四川经济和信息化厅",) and policy.issuer_count == 16
 
 
+def test_extract_department_count_in_numerals_that_are_no_number_leaves_the_count_out(res):
+    # 十十 is no number to cn2an: it raised, and the whole document was lost.
+    document = from_text("工业和信息化部等十十部门印发《关于推动元宇宙产业发展的通知》。", res)
+    (policy,) = of_type(document, PolicyMention)
+    assert policy.issuers == ("工业和信息化部",) and policy.issuer_count is None
+    counted = from_text("工业和信息化部等十部门印发《关于推动元宇宙产业发展的通知》。", res)
+    assert of_type(counted, PolicyMention)[0].issuer_count == 10
+
+
 def test_extract_digital_economy_figure_is_never_a_metaverse_one(res):
     document = from_text(
         "到2025年，全省数字经济核心产业规模达到1万亿元，元宇宙相关产业规模达到500亿元，"

@@ -126,8 +126,17 @@ def issuers_before(prefix: str, ctx: DocContext) -> tuple[tuple[str, ...], int |
         part = ISSUER_NOISE.sub("", part.strip())
         if part and _is_issuer(part, ctx):
             names.append(part)
-    count = int(to_number(verb.group("count"))) if verb.group("count") else None
-    return tuple(names), count
+    return tuple(names), _department_count(verb.group("count"))
+
+
+def _department_count(numerals: str | None) -> int | None:
+    """Return the N of 等N部门, None without one or for numerals that are no number (十十)."""
+    if not numerals:
+        return None
+    try:
+        return int(to_number(numerals))
+    except ValueError:
+        return None
 
 
 def signature_issuers(item: Item, ctx: DocContext) -> tuple[str, ...]:
