@@ -151,43 +151,54 @@ def simplified(query: str) -> str:
 _SPACE = ord(" ")
 
 
+# What each character is to the tokenizer: part of a CJK run, of a Latin word, or neither.
+OTHER, CJK, WORD = 0, 1, 2
+
+
 @cache
-def _bmp_word_chars() -> Any:
-    """Return, for every code point below 0x10000, whether it is a Latin word character (a
-    letter or digit, not CJK): made once per process, then read by index. ``str.isalnum`` is
-    what the regex's ``\\w`` tests, so this is ``is_word_char`` four times faster (6 ms against
-    24 ms); a property test holds the two tokenizers to each other."""
+def _bmp_kinds() -> Any:
+    """Return, for every code point below 0x10000, its kind (``OTHER``, ``CJK`` or ``WORD``):
+    made once per process, then read by index (one gather per text instead of a comparison
+    pass per CJK block). ``str.isalnum`` is what the regex's ``\\w`` tests, so a word
+    character here is one ``is_word_char`` accepts; a property test holds the two tokenizers
+    to each other."""
     import numpy as np
 
     def asked(low: int, high: int) -> list[bool]:
         return [chr(code).isalnum() for code in range(low, high)]
 
-    table = np.zeros(0x10000, bool)
+    table = np.zeros(0x10000, np.uint8)
     start = 0
     # Only the code points between the CJK blocks are asked: the blocks are 60% of the BMP
     # and never word characters (asking them too was most of the cost of making the table).
     for low, high in sorted(_CJK_BOUNDS):
         low, high = min(low, 0x10000), min(high + 1, 0x10000)
-        table[start:low] = asked(start, low)
+        table[start:low] = np.array(asked(start, low), bool) * WORD
+        table[low:high] = CJK
         start = max(start, high)
-    table[start:] = asked(start, 0x10000)
+    table[start:] = np.array(asked(start, 0x10000), bool) * WORD
     return table
 
 
-def _classes(codes: Any) -> tuple[Any, Any]:
-    """Return which code points are CJK and which are Latin word characters."""
+def _astral_kind(code: int) -> int:
+    """Return the kind of a character beyond the BMP."""
+    if any(low <= code <= high for low, high in _CJK_BOUNDS):
+        return CJK
+    return WORD if is_word_char(chr(code)) else OTHER
+
+
+def _kinds(codes: Any) -> Any:
+    """Return the kind of each code point (``OTHER``, ``CJK`` or ``WORD``)."""
     import numpy as np
 
-    cjk = np.zeros(len(codes), bool)
-    for low, high in _CJK_BOUNDS:
-        cjk |= (codes >= low) & (codes <= high)
+    if codes.max(initial=0) < 0x10000:
+        return _bmp_kinds().take(codes)
     astral = codes >= 0x10000
-    word = _bmp_word_chars()[np.where(astral, 0, codes)]
-    if astral.any():
-        # Beyond the BMP: each distinct character asked once (a text holds a handful).
-        distinct, inverse = np.unique(codes[astral], return_inverse=True)
-        word[astral] = np.array([is_word_char(chr(c)) for c in distinct.tolist()], bool)[inverse]
-    return cjk, word
+    kinds = _bmp_kinds().take(np.where(astral, 0, codes))
+    # Beyond the BMP: each distinct character asked once (a text holds a handful).
+    distinct, inverse = np.unique(codes[astral], return_inverse=True)
+    kinds[astral] = np.array([_astral_kind(c) for c in distinct.tolist()], np.uint8)[inverse]
+    return kinds
 
 
 JOIN_CHUNK_CHARS = 250_000  # per array pass: ~20 MB of arrays (a longer text is a chunk alone)
@@ -214,41 +225,57 @@ def joined_text_tokens(texts: list[str], chunk_chars: int = JOIN_CHUNK_CHARS) ->
     return joined + _joined_chunk(chunk) if chunk else joined
 
 
+# Ends each text of a chunk: not a token character, so no run goes on past it, and the one
+# character kept that is neither a token character nor a space, so the output splits on it.
+_TEXT_END = "\n"
+
+
 def _joined_chunk(texts: list[str]) -> list[str]:
     """Return each text's tokens joined by spaces, from one array pass over all of them."""
     import numpy as np
 
-    whole = "".join(texts)
-    codes = np.frombuffer(whole.encode("utf-32-le"), dtype=np.uint32)
+    if not texts:
+        return []
+    whole = _TEXT_END.join([*texts, ""])
+    # Code points as numpy holds text (UCS-4): a third of the time of encoding to UTF-32.
+    codes = np.array(whole).reshape(1).view(np.uint32)
     count = len(codes)
-    cjk, word = _classes(codes)
-    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
-    ends = np.cumsum(lengths)
-    last = np.zeros(count + 1, bool)  # a text's last character: no run goes on past it
-    last[ends] = True
-    last = last[1:]
-    next_cjk = np.append(cjk[1:], False) & ~last
-    next_word = np.append(word[1:], False) & ~last
-    # A word's characters from the MAX_TOKEN-th on are cut, as in text_tokens.
-    # 32-bit positions: half the memory traffic of the default 64 (a chunk is far shorter).
-    position = np.arange(count, dtype=np.int32)
-    word_start = word & ~np.insert(word[:-1] & ~last[:-1], 0, False)
-    in_word = position - np.maximum.accumulate(np.where(word_start, position, np.int32(0)))
-    pair = cjk & next_cjk
+    kinds = _kinds(codes)
+    cjk = kinds == CJK
+    # The last character is a text end: neither pairs with a next one nor ends a word.
+    pair = np.zeros(count, bool)
+    np.logical_and(cjk[:-1], cjk[1:], out=pair[:-1])
+    word = kinds == WORD
+    word_end = np.zeros(count, bool)
+    np.greater(word[:-1], word[1:], out=word_end[:-1])
     out = np.empty((count, 3), np.uint32)
     out[:, 0] = codes
-    out[:, 1] = np.where(pair, np.append(codes[1:], _SPACE), _SPACE)
+    out[:, 1] = _SPACE
+    np.copyto(out[:-1, 1], codes[1:], where=pair[:-1])
     out[:, 2] = _SPACE
     keep = np.empty((count, 3), bool)
-    keep[:, 0] = cjk | (word & (in_word < MAX_TOKEN))
-    keep[:, 1] = cjk | (word & ~next_word)
+    keep[:, 0] = kinds != OTHER
+    keep[:, 1] = cjk | word_end
     keep[:, 2] = pair
-    joined = out[keep].tobytes().decode("utf-32-le")
-    # Where each text's output starts and ends: the kept slots before its first character
-    # and up to its last (an empty text starts and ends where the one before it ended).
-    kept = np.zeros(count + 1, np.int64)
-    np.cumsum(keep[:, 0].view(np.uint8) + keep[:, 1] + keep[:, 2], out=kept[1:])
-    starts = kept[ends - lengths].tolist()
-    stops = kept[ends].tolist()
-    # Each token ends with a space; the last one of each text loses it.
-    return [joined[a : b - 1] if b > a else "" for a, b in zip(starts, stops, strict=True)]
+    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    keep[np.cumsum(lengths + 1) - 1, 0] = True  # each text's end mark
+    _cut_long_words(keep[:, 0], word, word_end)
+    kept = out[keep]
+    # UCS-4 back to text as numpy reads it (the output never ends with NUL, which it drops).
+    joined = kept.view(f"U{len(kept)}").item()
+    # Each text's output is its tokens, each followed by a space: the last one loses it.
+    return [piece[:-1] for piece in joined.split(_TEXT_END)[:-1]]
+
+
+def _cut_long_words(keep: Any, word: Any, word_end: Any) -> None:
+    """Drop from ``keep`` the characters of a word from its MAX_TOKEN-th on, as in
+    ``text_tokens`` (words that long are rare: hashes, glued URLs)."""
+    import numpy as np
+
+    ends = np.flatnonzero(word_end) + 1
+    starts = np.flatnonzero(np.greater(word[1:], word[:-1])) + 1
+    if word[0]:
+        starts = np.insert(starts, 0, 0)
+    long = ends - starts > MAX_TOKEN
+    for start, end in zip(starts[long].tolist(), ends[long].tolist(), strict=True):
+        keep[start + MAX_TOKEN : end] = False
