@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Any, Protocol
+from operator import attrgetter, itemgetter
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import (
     ARRAY,
@@ -23,7 +24,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from policylens.search.facets import (
@@ -125,6 +125,9 @@ def tsvector_text(title: list[str], body: list[str]) -> str:
     return " ".join(map(_quoted, [*words_in_order, LONG_ITEM]))
 
 
+_FTS_COLUMNS = ("rowid", "title", "body", "facets")
+FtsValues = tuple[int, str, str, str]
+_ITEM_ID = itemgetter("item_id")
 _FTS_INSERT = text(
     f"INSERT INTO {FTS_TABLE}(rowid, title, body, facets) VALUES (:rowid, :title, :body, :facets)"
 )
@@ -135,19 +138,20 @@ _FTS_DELETE = text(
 )
 
 
-def _fts_row(row_id: int, tokens: tuple[str, str], facets: list[str]) -> dict[str, Any]:
+def _fts_values(row_id: int, tokens: tuple[str, str], facets: list[str]) -> FtsValues:
+    """Return the values an FTS5 row is written with: its rowid, title, body and facets."""
     title, body = tokens
     # The title's tokens again, marked, beside the facet tokens: "a word in the title" is then
     # a phrase of that column, which FTS5 intersects with the words like a filter (a column
     # filter on ``title`` would read every match's positions to find the few in titles).
     # Tokens hold no spaces, so each space of the joined title starts a token.
     marked = [TITLE_MARK + title.replace(" ", " " + TITLE_MARK)] if title else []
-    return {
-        "rowid": row_id,
-        "title": title,
-        "body": body,
-        "facets": " ".join([*facets, *marked]),
-    }
+    return row_id, title, body, " ".join([*facets, *marked])
+
+
+def _fts_row(row_id: int, tokens: tuple[str, str], facets: list[str]) -> dict[str, Any]:
+    """Return ``_fts_values`` by column name, as the statements with named values take them."""
+    return dict(zip(_FTS_COLUMNS, _fts_values(row_id, tokens, facets), strict=True))
 
 
 def pg_facet_lexemes(tokens: list[str]) -> list[str]:
@@ -169,13 +173,12 @@ def _insert_sqlite(
     query = select(table.c.item_id, table.c.id).where(table.c.document_id.in_(documents))
     row_ids = {item_id: row_id for item_id, row_id in session.execute(query)}
     tokens = fts_tokens(items)
-    fts_rows = [
-        _fts_row(row_ids[row["item_id"]], tokens[row["item_id"]], facets[row["item_id"]])
-        for row in rows
-    ]
     session.connection().exec_driver_sql(
         f"INSERT INTO {FTS_TABLE}(rowid, title, body, facets) VALUES (?, ?, ?, ?)",
-        [(r["rowid"], r["title"], r["body"], r["facets"]) for r in fts_rows],
+        [
+            _fts_values(row_ids[item_id], tokens[item_id], facets[item_id])
+            for item_id in map(_ITEM_ID, rows)
+        ],
     )
 
 
@@ -212,14 +215,22 @@ def _write_filter_values(session: Session, values: Iterable[FacetValue]) -> None
     rows = {(v.facet, v.value, v.code or ""): v.parent for v in values if v.facet in (REGION, DATE)}
     if not rows:
         return
+    ordered = [
+        (facet, value, code, parent) for (facet, value, code), parent in sorted(rows.items())
+    ]
     table = SearchFacetValueRow.__table__
-    dialect_insert = sqlite_insert if _is_sqlite(session) else postgresql_insert
+    if _is_sqlite(session):
+        # The driver's executemany: SQLAlchemy's handling of each row's values cost more
+        # than SQLite's inserting them (the columns are text: nothing to convert).
+        session.connection().exec_driver_sql(
+            f"INSERT INTO {table.name} (facet, value, code, parent) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            ordered,
+        )
+        return
     session.execute(
-        dialect_insert(table).on_conflict_do_nothing(),
-        [
-            {"facet": facet, "value": value, "code": code, "parent": parent}
-            for (facet, value, code), parent in sorted(rows.items())
-        ],
+        postgresql_insert(table).on_conflict_do_nothing(),
+        [dict(zip(("facet", "value", "code", "parent"), row, strict=True)) for row in ordered],
     )
 
 
@@ -255,10 +266,10 @@ def _copied_facets(facets: set[FacetValue]) -> dict[str, str]:
     }
 
 
-@dataclass(frozen=True, slots=True)
-class PartRows:
+class PartRows(NamedTuple):
     """What a part of items' facet values puts in their index rows: its facet tokens, its
-    packed lines, and its region and trigger values (copied out for ranking)."""
+    packed lines, and its region and trigger values (copied out for ranking). A tuple: an
+    item's parts are transposed in C (``zip``) to union each of the four."""
 
     tokens: frozenset[str]
     lines: frozenset[str]
@@ -274,22 +285,23 @@ def part_rows(part: FacetPart, made: ValueRows) -> PartRows:
     value's tokens and packed line alone (kept in ``made``: parts share values)."""
     tokens: set[str] = set()
     lines: set[str] = set()
+    regions, triggers = [], []
     for value in part:
         own = made.get(value)
         if own is None:
             own = made[value] = (value_tokens((value,)), pack_facets((value,)))
         tokens.update(own[0])
         lines.add(own[1])
+        if value.facet == REGION:
+            regions.append(value)
+        elif value.facet == TRIGGER:
+            triggers.append(value)
     lines.discard("")  # a trigger word's: not packed
-    return PartRows(
-        frozenset(tokens),
-        frozenset(lines),
-        frozenset(value for value in part if value.facet == REGION),
-        frozenset(value for value in part if value.facet == TRIGGER),
-    )
+    return PartRows(frozenset(tokens), frozenset(lines), frozenset(regions), frozenset(triggers))
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass's __init__ costs twice as much, and nothing changes these.
+@dataclass(slots=True)
 class ItemFacetRows:
     """What an item's facet values put in its index rows: its sorted facet tokens
     (``value_tokens``) and its facet copies (``_copied_facets``)."""
@@ -298,35 +310,42 @@ class ItemFacetRows:
     copied: dict[str, str]
 
 
+def _distinct_parts(parts: dict[int, list[FacetPart]]) -> set[FacetPart]:
+    """Return every part some item has, once (a part keeps its hash: no value is hashed)."""
+    return set().union(*parts.values())
+
+
+_NO_ROWS: tuple[tuple[()], ...] = ((),) * len(PartRows._fields)  # an item without parts
+_VALUE = attrgetter("value")
+
+
 def item_facet_rows(parts: dict[int, list[FacetPart]]) -> dict[int, ItemFacetRows]:
     """Return, by item id, what the union of each item's facet parts puts in its index rows,
     as ``value_tokens`` and ``_copied_facets`` of it would: each distinct part is tokenized
     and packed once (items share most of theirs), and an item's are their unions."""
-    made: dict[FacetPart, PartRows] = {}
     values: ValueRows = {}
+    made = {part: part_rows(part, values) for part in _distinct_parts(parts)}
+    none: frozenset[Any] = frozenset()
+    union = none.union
     out = {}
     for item_id, own in parts.items():
-        rows = []
-        for part in own:
-            made_rows = made.get(part)
-            if made_rows is None:
-                made_rows = made[part] = part_rows(part, values)
-            rows.append(made_rows)
-        regions = frozenset().union(*[r.regions for r in rows])
-        triggers = frozenset().union(*[r.triggers for r in rows])
+        # The four fields of the item's parts (transposed in C), each frozensets to union.
+        rows = zip(*map(made.__getitem__, own), strict=True) if own else _NO_ROWS
+        tokens, lines, regions, triggers = rows
+        own_regions, own_triggers = union(*regions), union(*triggers)
         copied = {
-            "regions": "\n".join(sorted([value.value for value in regions])),
-            "topic_words": "\n".join(sorted([value.value for value in triggers])),
-            "facet_values": PACK_LINE.join(sorted(frozenset().union(*[r.lines for r in rows]))),
+            "regions": "\n".join(sorted(map(_VALUE, own_regions))) if own_regions else "",
+            "topic_words": "\n".join(sorted(map(_VALUE, own_triggers))) if own_triggers else "",
+            "facet_values": PACK_LINE.join(sorted(union(*lines))),
         }
-        out[item_id] = ItemFacetRows(sorted(frozenset().union(*[r.tokens for r in rows])), copied)
+        out[item_id] = ItemFacetRows(sorted(union(*tokens)), copied)
     return out
 
 
 def _distinct_values(parts: dict[int, list[FacetPart]]) -> set[FacetValue]:
     """Return every facet value some item has, once."""
     # Parts are shared between items: each is unioned once (a part keeps its hash).
-    return set().union(*{part for own in parts.values() for part in own})
+    return set().union(*_distinct_parts(parts))
 
 
 def index_documents(
