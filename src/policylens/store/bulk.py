@@ -23,7 +23,7 @@ from policylens.model import Document, Fact, Item
 from policylens.search import index as search_index
 from policylens.store import Store
 from policylens.store.facts import fact_payload, fact_values
-from policylens.store.rows import insert_rows
+from policylens.store.rows import insert_tuples, tuple_getter
 from policylens.store.schema import DocumentRow, FactRow, ItemRow, LinkRow
 
 
@@ -139,22 +139,47 @@ def _document_ids(session: Session, batch: Sequence[DocumentRows]) -> list[int]:
     """Insert the documents' own rows; return their new ids in order."""
     if not batch:
         return []
+    table = DocumentRow.__table__
+    values = [rows.document for rows in batch]
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLAlchemy sends an INSERT … RETURNING one row a statement to SQLite (its rows'
+        # order is not promised): the driver's executemany inserts them all, and the ids
+        # are read back by hash (unique). A read-only or locked file refuses this INSERT
+        # as it refused the other.
+        names = list(values[0])
+        insert_tuples(session, table, names, list(map(tuple_getter(names), values)))
+        hashes = [document["sha256"] for document in values]
+        query = select(table.c.sha256, table.c.id).where(table.c.sha256.in_(hashes))
+        ids = {sha256: document_id for sha256, document_id in session.execute(query)}
+        return [ids[sha256] for sha256 in hashes]
     # A multi-row INSERT … RETURNING, as before: a batch has few documents, and a read-only
     # or locked database refuses this first write with the message users know.
-    table = DocumentRow.__table__
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    values = [rows.document for rows in batch]
     return [document_id for (document_id,) in session.execute(statement, values)]
 
 
-def _item_ids(session: Session, item_rows: list[dict[str, Any]], documents: list[int]) -> list[int]:
-    """Insert items; return their new ids in order, found by document and position."""
-    insert_rows(session, ItemRow.__table__, item_rows)
+def _item_ids(session: Session, batch: Sequence[DocumentRows], documents: list[int]) -> list[int]:
+    """Insert the batch's items; return their new ids in order, found by document and position."""
+    owned = [
+        (document_id, item)
+        for rows, document_id in zip(batch, documents, strict=True)
+        for item in rows.items
+    ]
+    if not owned:
+        return []
+    names = list(owned[0][1])
+    values = tuple_getter(names)
+    insert_tuples(
+        session,
+        ItemRow.__table__,
+        ["document_id", *names],
+        [(document_id, *values(item)) for document_id, item in owned],
+    )
     query = select(ItemRow.document_id, ItemRow.idx, ItemRow.id).where(
         ItemRow.document_id.in_(documents)
     )
     ids = {(document_id, idx): item_id for document_id, idx, item_id in session.execute(query)}
-    return [ids[row["document_id"], row["idx"]] for row in item_rows]
+    return [ids[document_id, item["idx"]] for document_id, item in owned]
 
 
 # A fact row's values the index reads, in the order of StoredFact's fields after item_id.
@@ -175,30 +200,44 @@ def _stored(document_id: int, item_ids: list[int], rows: DocumentRows) -> Stored
     return StoredDocument(document_id, items, facts)
 
 
+def _owned_rows(
+    document_ids: list[int],
+    item_ids: list[list[int]],
+    owned: Sequence[Sequence[tuple[int | None, dict[str, Any]]]],
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Return the column names and value tuples of the rows each document owns (its links or
+    facts, each with the position of its item), led by their document's and item's ids.
+
+    The rows are made once, as tuples: merging the ids into a copy of each row's dict cost
+    as much as making the dict."""
+    first = next((rows[0][1] for rows in owned if rows), None)
+    if first is None:
+        return [], []
+    names = list(first)
+    values = tuple_getter(names)
+    return ["document_id", "item_id", *names], [
+        (document_id, None if n is None else ids[n], *values(row))
+        for document_id, ids, rows in zip(document_ids, item_ids, owned, strict=True)
+        for n, row in rows
+    ]
+
+
 def _write(session: Session, batch: Sequence[DocumentRows]) -> list[StoredDocument]:
     """Write the rows of a batch of documents; return them as the index reads them."""
     document_ids = _document_ids(session, batch)
-    item_rows = [
-        {"document_id": document_id, **item}
-        for rows, document_id in zip(batch, document_ids, strict=True)
-        for item in rows.items
+    all_item_ids = _item_ids(session, batch, document_ids)
+    item_ids, start = [], 0
+    for rows in batch:
+        item_ids.append(all_item_ids[start : start + len(rows.items)])
+        start += len(rows.items)
+    links = _owned_rows(document_ids, item_ids, [rows.links for rows in batch])
+    insert_tuples(session, LinkRow.__table__, *links)
+    facts = _owned_rows(document_ids, item_ids, [rows.facts for rows in batch])
+    insert_tuples(session, FactRow.__table__, *facts)
+    return [
+        _stored(document_id, ids, rows)
+        for rows, document_id, ids in zip(batch, document_ids, item_ids, strict=True)
     ]
-    all_item_ids = iter(_item_ids(session, item_rows, document_ids))
-    stored, links, facts = [], [], []
-    for rows, document_id in zip(batch, document_ids, strict=True):
-        item_ids = [next(all_item_ids) for _ in rows.items]
-        links += [
-            {"document_id": document_id, "item_id": item_ids[n], **values}
-            for n, values in rows.links
-        ]
-        facts += [
-            {"document_id": document_id, "item_id": None if n is None else item_ids[n], **values}
-            for n, values in rows.facts
-        ]
-        stored.append(_stored(document_id, item_ids, rows))
-    insert_rows(session, LinkRow.__table__, links)
-    insert_rows(session, FactRow.__table__, facts)
-    return stored
 
 
 def write_rows(store: Store, batch: Sequence[DocumentRows]) -> list[int]:

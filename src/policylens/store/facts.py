@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass
 from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from policylens.model import (
     FACT_KINDS,
     CleanText,
+    DateValue,
     Deal,
     Document,
     Event,
@@ -18,6 +20,7 @@ from policylens.model import (
     Item,
     ItemDate,
     OffsetMap,
+    Place,
     PolicyMention,
     RawDocument,
     SourceLink,
@@ -49,32 +52,79 @@ class FactRecord:
     values: dict[str, Any]
 
 
+# A fact row's filter columns: label, region code, region, level, metric and date.
+FilterColumns = tuple[str, str | None, str | None, str | None, str | None, str | None]
+_NOWHERE: tuple[None, None, None] = (None, None, None)
+
+
+def _place_columns(place: Place | None) -> tuple[str | None, str | None, str | None]:
+    return _NOWHERE if place is None else (place.code, place.name, place.level)
+
+
+def _date_value(date: DateValue | None) -> str | None:
+    return date.value if date else None
+
+
+def _topic_columns(fact: TopicTag) -> FilterColumns:
+    return fact.topic, None, None, None, None, None
+
+
+def _policy_columns(fact: PolicyMention) -> FilterColumns:
+    return fact.title, *_place_columns(fact.place), None, _date_value(fact.date)
+
+
+def _target_columns(fact: Target) -> FilterColumns:
+    year = str(fact.target_year) if fact.target_year else None
+    return fact.metric_text, *_place_columns(fact.place), fact.metric, year
+
+
+def _funding_columns(fact: Funding) -> FilterColumns:
+    return fact.purpose, *_place_columns(fact.place), None, None
+
+
+def _deal_columns(fact: Deal) -> FilterColumns:
+    return f"{fact.company} {fact.round}", None, None, None, None, _date_value(fact.date)
+
+
+def _event_columns(fact: Event) -> FilterColumns:
+    return fact.name, *_place_columns(fact.place), None, _date_value(fact.date)
+
+
+def _date_columns(fact: ItemDate) -> FilterColumns:
+    return fact.date.value, None, None, None, None, _date_value(fact.date)
+
+
+# By fact type, its kind and its filter columns: one lookup and one call a fact, where
+# asking its label, place and date in turn (isinstance chains) cost as much as its payload.
+_COLUMNS: dict[type, tuple[str, Callable[[Any], FilterColumns]]] = {
+    cls: (FACT_KINDS[cls], columns)
+    for cls, columns in (
+        (TopicTag, _topic_columns),
+        (PolicyMention, _policy_columns),
+        (Target, _target_columns),
+        (Funding, _funding_columns),
+        (Deal, _deal_columns),
+        (Event, _event_columns),
+        (ItemDate, _date_columns),
+    )
+}
+
+
+def filter_columns(fact: Fact) -> FilterColumns:
+    """Return the columns a fact is filtered and listed by: its label (the few words that
+    name it), its place's code, name and level, its metric, and its date (issue date, target
+    year, deal, event or news date)."""
+    return _COLUMNS[type(fact)][1](fact)
+
+
 def label_of(fact: Fact) -> str:
     """Return the few words that name a fact in a list."""
-    if isinstance(fact, TopicTag):  # first: most facts are topic tags
-        return fact.topic
-    if isinstance(fact, PolicyMention):
-        return fact.title
-    if isinstance(fact, Target):
-        return fact.metric_text
-    if isinstance(fact, Funding):
-        return fact.purpose
-    if isinstance(fact, Deal):
-        return f"{fact.company} {fact.round}"
-    if isinstance(fact, Event):
-        return fact.name
-    return fact.date.value
+    return filter_columns(fact)[0]
 
 
 def date_of(fact: Fact) -> str | None:
     """Return the date a fact is filtered by: issue date, target year, deal or event date."""
-    if isinstance(fact, TopicTag):  # first: most facts are topic tags, which have none
-        return None
-    if isinstance(fact, Target):
-        return str(fact.target_year) if fact.target_year else None
-    if isinstance(fact, PolicyMention | Deal | Event | ItemDate):
-        return fact.date.value if fact.date else None
-    return None
+    return filter_columns(fact)[5]
 
 
 @cache
@@ -135,26 +185,36 @@ def _text_only(cls: type) -> bool:
     return all(f.type in _TEXT_TYPES for f in fields(cls) if f.name in names)
 
 
+@cache
+def _shared_key(cls: type) -> Callable[[Fact], Any] | None:
+    """Return what gives a fact's payload fields' values (in C: ``attrgetter``), which key
+    it among equal ones; None for a type whose payload is not all text (asked once a type)."""
+    if not _text_only(cls):
+        return None
+    names = _payload_names(cls)
+    return attrgetter(*names) if names else lambda fact: ()
+
+
 @dataclass(frozen=True, slots=True)
 class SharedPayloads:
     """Fact payloads made once per distinct value for fact types whose payload is all text
     (topic tags: documents tag the same few topics on item after item). Equal payloads are
     then one object, which the row writer serializes once (``rows.insert_rows``)."""
 
-    made: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
+    made: dict[tuple[type, Any], dict[str, Any]] = field(default_factory=dict)
 
     def __call__(self, fact: Fact) -> dict[str, Any]:
         cls = type(fact)
-        if not _text_only(cls):
+        values_of = _shared_key(cls)
+        if values_of is None:
             return fact_payload(fact)
-        names = _payload_names(cls)
-        key = (cls, *[getattr(fact, name) for name in names])
+        key = (cls, values_of(fact))
         try:
             payload = self.made.get(key)
         except TypeError:  # a list where the type says tuple: not shared
             return fact_payload(fact)
         if payload is None:
-            payload = self.made[key] = _plain_fields(fact, names)
+            payload = self.made[key] = _plain_fields(fact, _payload_names(cls))
         return payload
 
 
@@ -163,23 +223,24 @@ def fact_values(
 ) -> dict[str, Any]:
     """Return the column values of a fact's row (all but its ids); the payload made by
     ``payload_of`` (``SharedPayloads`` to share equal ones)."""
-    place = getattr(fact, "place", None)
+    kind, columns = _COLUMNS[type(fact)]
+    label, region_code, region, level, metric, date = columns(fact)
     prov = fact.prov
     span, raw_span = prov.span, prov.raw_span
     return {
-        "kind": FACT_KINDS[type(fact)],
+        "kind": kind,
         "extractor": prov.extractor,
         "start": span.start,
         "end": span.end,
         "raw_start": raw_span.start,
         "raw_end": raw_span.end,
         "quote": prov.quote,
-        "label": label_of(fact),
-        "region_code": place.code if place else None,
-        "region": place.name if place else None,
-        "level": place.level if place else None,
-        "metric": fact.metric if isinstance(fact, Target) else None,
-        "date": date_of(fact),
+        "label": label,
+        "region_code": region_code,
+        "region": region,
+        "level": level,
+        "metric": metric,
+        "date": date,
         "payload": payload_of(fact),
     }
 

@@ -30,29 +30,36 @@ def _converted(column: Column[Any], values: Sequence[Any], dialect: Dialect) -> 
     if process is None:
         return values
     # The same object (a payload shared by equal facts) is converted once: serializing
-    # payloads was a tenth of storing a document. The list keeps every object alive, so
-    # no two of them share an id.
-    done: dict[int, Any] = {}
-    out = []
-    for value in values:
-        converted = done.get(id(value), _NOT_DONE)
-        if converted is _NOT_DONE:
-            converted = done[id(value)] = process(value)
-        out.append(converted)
-    return out
+    # payloads was a tenth of storing a document. The values keep every object alive, so
+    # no two of them share an id. Objects by id and their lookups are made in C; only the
+    # conversions are calls.
+    distinct = dict(zip(map(id, values), values, strict=True))
+    converted = {key: process(value) for key, value in distinct.items()}
+    return list(map(converted.__getitem__, map(id, values)))
 
 
-_NOT_DONE = object()
+def tuple_getter(names: Sequence[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """Return what makes a row's tuple of values in the order of ``names``, in C
+    (``itemgetter`` of one name gives the value alone: it is put in a tuple then)."""
+    if len(names) == 1:
+        (name,) = names
+        return lambda row: (row[name],)
+    return itemgetter(*names)
 
 
 def row_tuples(
     table: Table, names: list[str], rows: Sequence[dict[str, Any]], dialect: Dialect
 ) -> list[tuple[Any, ...]]:
     """Return the rows as tuples of driver values, in the order of ``names``."""
-    # Tuples made in C (itemgetter), then only the columns whose type converts its values
-    # (JSON, dates) taken apart and put back: a comprehension per column cost more.
-    get = itemgetter(*names)
-    values = list(map(get, rows)) if len(names) > 1 else [(get(row),) for row in rows]
+    return driver_tuples(table, names, list(map(tuple_getter(names), rows)), dialect)
+
+
+def driver_tuples(
+    table: Table, names: Sequence[str], values: list[tuple[Any, ...]], dialect: Dialect
+) -> list[tuple[Any, ...]]:
+    """Return rows of values in the order of ``names`` as tuples of driver values."""
+    # Only the columns whose type converts its values (JSON, dates) are taken apart and put
+    # back, in C (zip): a comprehension per column cost more.
     processed = [n for n, name in enumerate(names) if _processor(table.c[name], dialect)]
     if not processed or not values:
         return values
@@ -77,23 +84,32 @@ def _copy(connection: Connection, statement: str, rows: list[tuple[Any, ...]]) -
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows (dicts with the same keys) in order, in the session's transaction."""
-    if not rows:
+    if rows:
+        names = list(rows[0])
+        insert_tuples(session, table, names, list(map(tuple_getter(names), rows)))
+
+
+def insert_tuples(
+    session: Session, table: Table, names: Sequence[str], values: list[tuple[Any, ...]]
+) -> None:
+    """Insert rows given as tuples of values in the order of ``names``, in order, in the
+    session's transaction (as ``insert_rows`` of the same rows as dicts)."""
+    if not values:
         return
     connection = session.connection()
     dialect = connection.dialect
-    if dialect.name not in ("postgresql", "sqlite"):
-        session.execute(insert(table), list(rows))
-        return
-    names = list(rows[0])
     # Columns left out take their Python-side defaults, as in ``insert(table)``.
-    defaults = [c for c in table.columns if c.name not in rows[0] and c.default is not None]
-    if not all(getattr(c.default, "is_scalar", False) for c in defaults):
-        session.execute(insert(table), list(rows))
+    defaults = [c for c in table.columns if c.name not in names and c.default is not None]
+    if dialect.name not in ("postgresql", "sqlite") or not all(
+        getattr(c.default, "is_scalar", False) for c in defaults
+    ):
+        session.execute(insert(table), [dict(zip(names, row, strict=True)) for row in values])
         return
     if defaults:
-        names += [c.name for c in defaults]
-        rows = [row | {c.name: getattr(c.default, "arg", None) for c in defaults} for row in rows]
-    values = row_tuples(table, names, rows, dialect)
+        names = [*names, *(c.name for c in defaults)]
+        added = tuple(getattr(c.default, "arg", None) for c in defaults)
+        values = [row + added for row in values]
+    values = driver_tuples(table, names, values, dialect)
     prepare = dialect.identifier_preparer
     target = prepare.format_table(table)
     columns = ", ".join(prepare.quote(name) for name in names)
