@@ -170,3 +170,28 @@ def test_an_ingest_keeps_long_lived_objects_from_the_collector_and_gives_them_ba
         api.ingest([str(CORPUS)], db=f"sqlite:///{tmp_path / 'kb.db'}")
         assert gc.get_freeze_count() >= before > 0
     assert gc.get_freeze_count() == 0
+
+
+def test_an_ingest_off_the_main_thread_leaves_the_collector_alone(tmp_path):
+    import gc
+    import threading
+
+    frozen_during: list[int] = []
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            api.ingest(
+                [str(CORPUS)],
+                db=f"sqlite:///{tmp_path / 'kb.db'}",
+                on_result=lambda _: frozen_during.append(gc.get_freeze_count()),
+            )
+        except BaseException as exc:  # reported to the test thread below
+            failures.append(exc)
+
+    # A web server ingests uploads on worker threads, maybe several at once: the process's
+    # frozen set is not theirs to change.
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert not failures and frozen_during and set(frozen_during) == {0}
