@@ -182,7 +182,7 @@ def _bmp_kinds() -> Any:
 
 def _astral_kind(code: int) -> int:
     """Return the kind of a character beyond the BMP."""
-    if any(low <= code <= high for low, high in _CJK_BOUNDS):
+    if _CJK_RUN.fullmatch(chr(code)):
         return CJK
     return WORD if is_word_char(chr(code)) else OTHER
 
