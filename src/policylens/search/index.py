@@ -210,6 +210,9 @@ def _insert_postgres(
     )
 
 
+_FILTER_VALUE_COLUMNS = ("facet", "value", "code", "parent")
+
+
 def _write_filter_values(session: Session, values: Iterable[FacetValue]) -> None:
     """Record the region and date values not recorded yet (filters look them up)."""
     rows = {(v.facet, v.value, v.code or ""): v.parent for v in values if v.facet in (REGION, DATE)}
@@ -223,14 +226,14 @@ def _write_filter_values(session: Session, values: Iterable[FacetValue]) -> None
         # The driver's executemany: SQLAlchemy's handling of each row's values cost more
         # than SQLite's inserting them (the columns are text: nothing to convert).
         session.connection().exec_driver_sql(
-            f"INSERT INTO {table.name} (facet, value, code, parent) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
+            f"INSERT INTO {table.name} ({', '.join(_FILTER_VALUE_COLUMNS)}) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             ordered,
         )
         return
     session.execute(
         postgresql_insert(table).on_conflict_do_nothing(),
-        [dict(zip(("facet", "value", "code", "parent"), row, strict=True)) for row in ordered],
+        [dict(zip(_FILTER_VALUE_COLUMNS, row, strict=True)) for row in ordered],
     )
 
 
