@@ -9,6 +9,7 @@ from policylens.extract.context import (
     DocContext,
     after_last_mark,
     last_mark_finder,
+    reach_forward,
     sentence_start,
 )
 from policylens.model import Event, Item, ItemDate, TopicTag
@@ -46,7 +47,8 @@ def extract_events(item: Item, ctx: DocContext) -> Iterator[Event]:
             continue
         seen.add(name)
         floor = sentence_start(text, start)
-        sentence = text[floor : text.find("。", end) + 1 or len(text)]
+        limit = reach_forward(text, end)
+        sentence = text[floor : text.find("。", end, limit) + 1 or limit]
         hits = [h for h in ctx.dates_between(item, floor, end) if h.day]
         if not hits:
             hits = [h for h in ctx.dates(item) if h.day][:1]
@@ -85,8 +87,9 @@ def event_matches(text: str) -> Iterator[re.Match[str]]:
     for end in event_word_ends(text):
         if end <= read_to:
             continue  # in the stretch just read
-        following = NAME_BREAK.search(text, end)
-        read_to = following.start() if following else len(text)
+        limit = reach_forward(text, end)
+        following = NAME_BREAK.search(text, end, limit)
+        read_to = following.start() if following else limit
         yield from EVENT.finditer(text, after_last_mark(LAST_NAME_BREAK, text, end), read_to)
 
 

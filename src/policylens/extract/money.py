@@ -9,6 +9,7 @@ from policylens.extract.context import (
     DocContext,
     after_last_mark,
     last_mark_finder,
+    reach_forward,
     sentence_end,
     sentence_start,
 )
@@ -43,10 +44,9 @@ def _clause_bounds(text: str, position: int) -> tuple[int, int]:
     Only money figures ask, a few per item: a search each way beats listing every mark
     of a long item.
     """
-    following = CLAUSE.search(text, position)
-    return after_last_mark(LAST_CLAUSE, text, position), (
-        following.start() if following else len(text)
-    )
+    limit = reach_forward(text, position)
+    following = CLAUSE.search(text, position, limit)
+    return after_last_mark(LAST_CLAUSE, text, position), (following.start() if following else limit)
 
 
 def extract_funding(item: Item, ctx: DocContext, place: Place | None) -> Iterator[Funding]:

@@ -6,7 +6,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from policylens.extract import dates
 from policylens.extract.context import DocContext, sentence_start
@@ -120,7 +120,10 @@ def issuers_before(prefix: str, ctx: DocContext) -> tuple[tuple[str, ...], int |
             return (led.group("who").strip(),), None
         return (), None
     subject = prefix[: verb.start()]
-    subject = subject[max(subject.rfind("，"), subject.rfind("："), subject.rfind("。")) + 1 :]
+    # The subject runs back to a clause mark, or to the title before it (its own subject's
+    # end): each title splits only the words since the last, however long the sentence.
+    marks = ("，", "：", "。", "》")
+    subject = subject[max(subject.rfind(mark) for mark in marks) + 1 :]
     names = []
     for part in ISSUER_SPLIT.split(subject):
         part = ISSUER_NOISE.sub("", part.strip())
@@ -257,33 +260,60 @@ def _is_short_form(short: str, full: str) -> bool:
 
 def unify_short_forms(mentions: list[PolicyMention]) -> list[PolicyMention]:
     """Return mentions where a short form (《创新基地申报指南》) takes the full title."""
-    titles = {m.normalized_title: m for m in mentions}
+    titles = ShortFormTitles.of(mentions)
     # A title recurs in a document: its full form is looked for once per title and kind.
     full_forms: dict[tuple[str, str | None], str | None] = {}
     out = []
     for mention in mentions:
         key = (mention.normalized_title, mention.kind)
         if key not in full_forms:
-            full_forms[key] = _full_form(mention, titles)
+            full_forms[key] = titles.full_form(mention)
         full = full_forms[key]
         out.append(replace(mention, normalized_title=full) if full else mention)
     return out
 
 
-def _full_form(mention: PolicyMention, titles: dict[str, PolicyMention]) -> str | None:
-    """Return the first title of the same kind that the mention's title is a short form of."""
-    core = title_core(mention.normalized_title)
-    return next(
-        (
-            t
-            for t, other in titles.items()
-            if len(t) > len(mention.normalized_title)
-            and other.kind == mention.kind
-            and t != mention.normalized_title
-            and (title_core(t) == core or _is_short_form(core, title_core(t)))
-        ),
-        None,
-    )
+@dataclass(frozen=True)
+class ShortFormTitles:
+    """A document's distinct titles, in order of first mention, with their cores and, for
+    each character, the titles whose core holds it.
+
+    A title's full form holds every character of its core, so only the titles in every
+    one of those sets need the in-order test: a list of thousands of titles no longer
+    compares each with all the others.
+    """
+
+    names: tuple[str, ...]
+    mentions: tuple[PolicyMention, ...]  # the last mention of each title
+    cores: tuple[str, ...]
+    holding: dict[str, set[int]]
+
+    @classmethod
+    def of(cls, mentions: list[PolicyMention]) -> ShortFormTitles:
+        titles = {m.normalized_title: m for m in mentions}
+        cores = tuple(title_core(t) for t in titles)
+        holding: dict[str, set[int]] = {}
+        for number, core in enumerate(cores):
+            for char in set(core):
+                holding.setdefault(char, set()).add(number)
+        return cls(tuple(titles), tuple(titles.values()), cores, holding)
+
+    def full_form(self, mention: PolicyMention) -> str | None:
+        """Return the first title of the same kind that the mention's title is a short
+        form of."""
+        title = mention.normalized_title
+        core = title_core(title)
+        sets = sorted((self.holding.get(char, set()) for char in set(core)), key=len)
+        candidates = sorted(set.intersection(*sets)) if sets else range(len(self.names))
+        for number in candidates:
+            name, other = self.names[number], self.mentions[number]
+            if (
+                len(name) > len(title)
+                and other.kind == mention.kind
+                and (self.cores[number] == core or _is_short_form(core, self.cores[number]))
+            ):
+                return name
+        return None
 
 
 def _fill(mention: PolicyMention, other: PolicyMention) -> PolicyMention:

@@ -14,6 +14,8 @@ from policylens.extract.context import (
     DocContext,
     after_last_mark,
     last_mark_finder,
+    paragraph_start,
+    reach_forward,
     sentence_start,
 )
 from policylens.extract.numbers import Quantity
@@ -86,7 +88,7 @@ def _goal_year(item: Item, position: int, policy: str | None) -> int | None:
     before = bisect.bisect_left(deadlines, position, key=operator.itemgetter(0))
     if before:
         return deadlines[before - 1][1]
-    paragraph = item.text[item.text.rfind("\n", 0, position) + 1 : position]
+    paragraph = item.text[paragraph_start(item.text, position) : position]
     for text in (*item.path[:1], policy or "", item.title, paragraph):
         found = dates.period(text)
         if found:
@@ -120,12 +122,12 @@ def _under_goal_heading(item: Item) -> bool:
 
 def _in_goal_context(item: Item, position: int) -> bool:
     """Return whether a figure at ``position``, outside a goals heading, is stated as a goal."""
-    paragraph_start = item.text.rfind("\n", 0, position) + 1
-    if item.text.find("《", paragraph_start, position) < 0:
+    start = paragraph_start(item.text, position)
+    if item.text.find("《", start, position) < 0:
         # No title before the figure in its paragraph, so none in its sentence either.
-        return _first_future_end(item.text, paragraph_start) <= position
+        return _first_future_end(item.text, start) <= position
     # Words inside a title (《…行动计划》) say nothing about this figure.
-    if FUTURE.search(TITLE_TEXT.sub("", item.text[paragraph_start:position])):
+    if FUTURE.search(TITLE_TEXT.sub("", item.text[start:position])):
         return True
     # 《…三年行动计划》孵化20多个…: a figure the plan's title leads straight into.
     titles = list(POLICY_TITLE.finditer(item.text, sentence_start(item.text, position), position))
@@ -140,7 +142,8 @@ def _first_future_end(text: str, start: int) -> int:
     so a FUTURE word lies in ``text[start:position]`` exactly when the first one from
     ``start`` ends by ``position``.
     """
-    found = FUTURE.search(text, start)
+    # Figures are read from at most the reach after ``start``: a search past it is wasted.
+    found = FUTURE.search(text, start, reach_forward(text, start))
     return found.end() if found else len(text) + 1
 
 
@@ -158,8 +161,9 @@ def _count_phrase(text: str, quantity: Quantity) -> tuple[str, int, int]:
     """Return what a count counts, and the quote's span: 10 家行业头部企业 → 行业头部企业."""
     # One search stops at the first break or next figure (NEXT_FIGURE alone ran on to the
     # end of the item when no figure followed).
-    found = COUNT_PHRASE_END.search(text, quantity.end)
-    end = found.start() if found else len(text)
+    limit = reach_forward(text, quantity.end)
+    found = COUNT_PHRASE_END.search(text, quantity.end, limit)
+    end = found.start() if found else limit
     phrase = text[quantity.end : end].strip().removeprefix("以上").strip()
     if phrase:
         return phrase, quantity.start, end
@@ -188,15 +192,24 @@ def _sector_nearby(
     return found
 
 
+def _mention_starts(item: Item, mentions: list[PolicyMention]) -> list[int]:
+    """Return where each of an item's mentions starts in its text, in order."""
+    return [m.prov.span.start - item.span.start for m in mentions]
+
+
 def _policy_before(
-    text: str, position: int, mentions: list[PolicyMention], ctx: DocContext
+    text: str, position: int, mentions: list[PolicyMention], starts: list[int]
 ) -> tuple[Place | None, str | None]:
-    paragraph_start = text.rfind("\n", 0, position) + 1
-    floor = ctx.document.items[mentions[0].prov.item_index].span.start if mentions else 0
-    before = [m for m in mentions if paragraph_start <= m.prov.span.start - floor < position]
-    if not before:
+    """Return the place and title of the policy named last before a figure in its paragraph.
+
+    The mentions are the item's, in text order, and ``starts`` where each starts: the last
+    one before ``position`` by bisection (a paragraph of many titles and figures asked a
+    scan of every mention for each figure).
+    """
+    last = bisect.bisect_left(starts, position) - 1
+    if last < 0 or starts[last] < paragraph_start(text, position):
         return None, None
-    return before[-1].place, before[-1].normalized_title
+    return mentions[last].place, mentions[last].normalized_title
 
 
 def _place(
@@ -224,6 +237,7 @@ def extract_targets(
     text = item.text
     quantities = [q for q in ctx.quantities(item) if q.unit in TARGET_UNITS and not q.vague]
     under_goal_heading = bool(quantities) and _under_goal_heading(item)
+    starts = _mention_starts(item, mentions)
     for quantity in quantities:
         floor = sentence_start(text, quantity.start)  # of the figure's sentence, asked often
         stated_as_goal = under_goal_heading or _in_goal_context(item, quantity.start)
@@ -233,7 +247,7 @@ def extract_targets(
         )
         if not stated_as_goal and future_year is None:
             continue
-        policy_place, policy = _policy_before(text, quantity.start, mentions, ctx)
+        policy_place, policy = _policy_before(text, quantity.start, mentions, starts)
         if policy is None:
             policy_place, policy = anchor, anchor_policy
         if quantity.unit == "count":
