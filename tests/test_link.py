@@ -353,6 +353,94 @@ def test_resolve_user_split_beats_the_machine_and_merge_beats_the_rules(nodes_of
     ]
 
 
+def _blocked_pairwise(nodes, members_a, members_b, cannot) -> bool:
+    """Whether a union is ruled out, as every pair of members says (the definition)."""
+    return any(
+        frozenset((x, y)) in cannot or conflict(nodes[x], nodes[y]) is not None
+        for x in members_a
+        for y in members_b
+    )
+
+
+# Each field mostly absent or alike, so that pairs are often ruled out by one rule alone.
+LINK_FIELDS = st.fixed_dictionaries(
+    {
+        "sha256": st.sampled_from(["d1", "d2", "d3", "d4", "d5", "d6"]),
+        "title": st.sampled_from(
+            [
+                "元宇宙产业发展行动计划",
+                "元宇宙行动计划",
+                "2023年元宇宙工作方案",
+                "元宇宙行动计划(2022-2025年)",
+            ]
+        ),
+        "kind": st.sampled_from(["行动计划", "工作方案", "行动计划", "实施意见", None]),
+        "draft": st.sampled_from([False, False, False, True]),
+        "code": st.sampled_from([None, "510000", "510000", "330000"]),
+        "period": st.sampled_from([None, None, (2022, 2025), (2023, 2025)]),
+        "doc_number": st.sampled_from(
+            [None, None, "川府发〔2023〕12号", "川府发〔2023〕 12号", "浙政发〔2022〕3号"]
+        ),
+        "date": st.sampled_from([None, "2021-03-01", "2022-06", "2023-01-11", "2024-05-01"]),
+    }
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    fields=st.lists(LINK_FIELDS, min_size=2, max_size=12),
+    # (a, b, forced, a user split a and b): splits are drawn among the pairs tried.
+    unions=st.lists(
+        st.tuples(st.integers(0, 11), st.integers(0, 11), st.booleans(), st.booleans()),
+        max_size=20,
+    ),
+)
+def test_resolve_refuses_exactly_the_unions_some_pair_of_members_rules_out(
+    nodes_of, fields, unions
+):
+    # A union is ruled out by what each cluster holds, not by comparing every pair; the two
+    # must agree however the clusters grew (forced unions included).
+    from policylens.link.resolve import _Partition
+
+    mentions = [
+        _mention(
+            i,
+            f["title"],
+            f["code"],
+            f["code"] and "地区",
+            sha256=f["sha256"],
+            kind=f["kind"],
+            draft=f["draft"],
+            period=f["period"],
+            doc_number=f["doc_number"],
+            date=f["date"],
+        )
+        for i, f in enumerate(fields)
+    ]
+    nodes = nodes_of(mentions)
+    cannot = {frozenset((a, b)) for a, b, _, split in unions if split and a != b}
+    partition = _Partition(nodes, cannot)
+    for a, b, force, _ in unions:
+        if a >= len(nodes) or b >= len(nodes):
+            continue
+        ra, rb = partition.root(a), partition.root(b)
+        if ra != rb:
+            expected = _blocked_pairwise(
+                nodes, partition.members[ra], partition.members[rb], cannot
+            )
+            assert partition.blocked(ra, rb) == expected
+        joined = partition.union(a, b, force=force)
+        assert joined == (ra != rb and (force or not expected))
+
+
+def test_resolve_clusters_joined_by_force_conflict_though_they_hold_the_same_values():
+    # Each of two user-merged clusters holds two regions: some pair across them differs.
+    from policylens.link.resolve import _differ
+
+    assert _differ({"510000", "330000"}, {"510000", "330000"})
+    assert not _differ({"510000"}, {"510000"}) and not _differ(set(), {"510000", "330000"})
+
+
 @pytest.mark.parametrize(
     ("groups", "previous", "expected"),
     [
