@@ -153,6 +153,11 @@ def test_cli_bench_reports_every_compared_figure_as_json():
     assert 0 < report["store_ratio"] < report["pipeline_ratio"]
     assert report["pipeline_mbps"] < min(stages[s] for s in ("normalize", "segment", "extract"))
     assert report["sqlite_docs_per_s"] > 0
+    # One unbroken line at two lengths: the slow-down is the ratio of the two speeds.
+    assert report["unbroken_line_mbps"] > 0 and report["unbroken_line_long_mbps"] > 0
+    assert report["unbroken_line_slowdown"] == pytest.approx(
+        report["unbroken_line_mbps"] / report["unbroken_line_long_mbps"], rel=2e-2
+    )
     # The seconds are rounded to milliseconds: the speed-up lies between their bounds' ratios.
     one, two, half = report["workers_1_s"], report["workers_2_s"], 0.0005
     assert (one - half) / (two + half) <= report["workers_speedup"] <= (one + half) / (two - half)

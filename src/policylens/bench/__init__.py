@@ -11,7 +11,9 @@ figures look different from text. The ``text_*`` figures leave PDFs out of both 
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
+import re
 import resource
 import tempfile
 import time
@@ -35,7 +37,7 @@ from policylens.config import Settings, load_settings
 from policylens.extract import extract_document
 from policylens.heap import FrozenHeap
 from policylens.ingest import Source, load
-from policylens.model import Document
+from policylens.model import Document, RawDocument
 from policylens.normalize import normalize
 from policylens.parallel import WorkerPool, outcomes
 from policylens.resources import Resources, load_resources
@@ -183,6 +185,44 @@ def measure_stages(
     return [
         Document(d.raw, d.clean, d.items, facts=f) for d, f in zip(documents, facts, strict=True)
     ]
+
+
+# One line of the corpus's own text with every sentence and line break made a comma, at two
+# lengths (characters): a broken conversion or a hostile file, where a figure's or title's
+# sentence is the whole line.
+UNBROKEN_LENGTHS = (100_000, 400_000)
+BREAKS = re.compile(r"[\n。！？；]+")
+
+
+def unbroken_line(documents: list[Document], characters: int) -> str:
+    """Return the documents' clean text run together as one line without a sentence break."""
+    text = BREAKS.sub("，", "".join(d.clean.text for d in documents))
+    while text and len(text) < characters:
+        text += text
+    return text[:characters]
+
+
+def measure_unbroken(documents: list[Document], res: Resources) -> dict[str, float]:
+    """Return MB/s of normalize → segment → extract on an unbroken line at two lengths, and
+    how many times slower per MB the longer one goes (1 when the work grows only with the
+    length; 4 times the length would make it 4 if the work grew with its square)."""
+    speeds = []
+    for characters in UNBROKEN_LENGTHS:
+        text = unbroken_line(documents, characters)
+        raw = RawDocument(
+            "unbroken.txt", hashlib.sha256(text.encode()).hexdigest(), "txt", "utf-8", text
+        )
+
+        def work(text: str = text, raw: RawDocument = raw) -> None:
+            clean = normalize(text, res)
+            extract_document(Document(raw, clean, segment(clean, res, None)), res)
+
+        speeds.append(len(text.encode()) / 1e6 / best_seconds(work, STAGE_REPEATS))
+    return {
+        "unbroken_line_mbps": round(speeds[0], 3),
+        "unbroken_line_long_mbps": round(speeds[-1], 3),
+        "unbroken_line_slowdown": round(speeds[0] / speeds[-1], 2),
+    }
 
 
 STAGE_REPEATS = 3
@@ -370,6 +410,8 @@ def run(
         log("stages")
         documents = measure_stages(folder, corpus, res, report)
         note_rss(report, "stages")
+        log("one unbroken line")
+        report.extra.update(measure_unbroken(documents, res))
         log("storage into SQLite")
         heap.freeze()
         report.seconds["store"], stored = measure_store(documents, partial(_sqlite_url, folder))
