@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -523,3 +525,26 @@ def test_dedupe_shingles_of_many_texts_at_once_are_each_texts_shingles(texts):
         for shingle, key in zip(sequence, keys[low:high], strict=True):
             assert first_key.setdefault(shingle, key) == key
     assert len(set(first_key.values())) == len(first_key)
+
+
+def test_dedupe_permutations_are_datasketchs_own():
+    # Drawn without importing datasketch, they must stay the ones its MinHash uses: stored
+    # sketches and band keys were made with them.
+    from datasketch import MinHash
+
+    a, b = MinHash(num_perm=dedupe.NUM_PERM, hashfunc=dedupe.hash32).permutations
+    made = dedupe.Permutations.make()
+    assert made.a.tolist() == a.tolist() and made.b.tolist() == b.tolist()
+
+
+def test_ingest_links_without_loading_datasketch_or_scipy_integrate(tmp_path):
+    # Importing datasketch loads scipy.integrate: over half a second of every ingest.
+    db = f"sqlite:///{tmp_path / 'kb.db'}"
+    code = (
+        "import sys; from policylens import api; "
+        f"assert api.ingest([{str(CORPUS)!r}], db={db!r}).ok; "
+        "print(sorted(m for m in sys.modules if m.startswith(('datasketch', 'scipy.integrate'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    assert api.duplicates(db)  # it did link: the seeds tell some stories twice

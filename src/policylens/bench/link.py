@@ -20,8 +20,7 @@ BATCH_DOCUMENTS = 10
 
 def measure_link(url: str) -> float:
     """Return the seconds to link every document stored at ``url`` (the first, full run)."""
-    # datasketch and scipy load in about a second, once per process: start-up, not throughput.
-    import datasketch  # noqa: F401
+    # scipy.sparse loads once per process: start-up, not throughput.
     import scipy.sparse  # noqa: F401
 
     store = Store(url)

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 SHINGLE = 4  # characters; Chinese words are 1-3 characters, so 4 spans about two words
 # (score_pairs keys a shingle as two pairs of characters: it counts on four.)
 NUM_PERM = 128
+MINHASH_SEED = 1  # datasketch's default: stored sketches were made with it
 SCHEME = f"char{SHINGLE}-perm{NUM_PERM}-crc32-affine32-v1"
 # Fewer characters than this (after punctuation and spaces are dropped) and an item is a
 # heading (总体要求, 保障措施) that two unrelated plans share word for word.
@@ -123,7 +124,8 @@ def hash32(shingle: str) -> int:
 
 
 def sketch_values(item_shingles: set[str]) -> bytes:
-    """Return the MinHash values of a shingle set, as bytes to store (empty for no shingles)."""
+    """Return datasketch's MinHash values of a shingle set as stored bytes (empty for no
+    shingles): the reference ``Permutations.item`` is tested against."""
     return sketch_many([item_shingles])[0]
 
 
@@ -132,7 +134,7 @@ def sketch_many(shingle_sets: Sequence[set[str]]) -> list[bytes]:
 
     One batch shares the permutations, which otherwise cost more than the hashing.
     """
-    from datasketch import MinHash  # numpy + scipy: about a second, paid only when linking
+    from datasketch import MinHash  # loads scipy.integrate: the tests' reference only
 
     filled = [list(s) for s in shingle_sets if s]  # order does not change a MinHash
     minhashes = iter(MinHash.bulk(filled, num_perm=NUM_PERM, hashfunc=hash32) if filled else [])
@@ -200,11 +202,16 @@ class Permutations:
 
     @classmethod
     def make(cls) -> Permutations:
-        """Return the permutations of datasketch's MinHash with NUM_PERM and its default seed."""
-        from datasketch import MinHash
+        """Return the permutations of datasketch's MinHash with NUM_PERM and its default seed.
 
-        a, b = MinHash(num_perm=NUM_PERM, hashfunc=hash32).permutations
-        return cls(a.astype(np.uint32), b.astype(np.uint32))
+        Drawn as datasketch draws them for its affine32 scheme (tested against it): an odd
+        multiplier each, then the offsets, from numpy's RandomState. Importing datasketch
+        loads scipy.integrate, ~0.6 s of every ingest that links, for these two arrays.
+        """
+        draw = np.random.RandomState(MINHASH_SEED)
+        a = draw.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+        b = draw.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+        return cls(a, b)
 
     def positions(self, hashes: NDArray[np.uint32]) -> NDArray[np.uint32]:
         """Return the (positions, NUM_PERM) permuted values of shingle hashes."""
