@@ -57,7 +57,10 @@ def ingest(
         typer.Option("--exclude", help="Glob of files to skip in folders (repeatable)."),
     ] = None,
     workers: Annotated[
-        int, typer.Option("--workers", min=1, help="Processes that read and process sources (this one included).")
+        int,
+        typer.Option(
+            "--workers", min=1, help="Processes that read and process sources (this one included)."
+        ),
     ] = 1,
     dask: Annotated[
         str | None,
