@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from policylens.heap import FrozenHeap
 from policylens.ingest import Source, load
 from policylens.model import Document, RawDocument
 from policylens.normalize import normalize
-from policylens.parallel import WorkerPool, outcomes
+from policylens.parallel import WorkerPool, outcomes, process_source
 from policylens.resources import Resources, load_resources
 from policylens.segment import segment
 from policylens.store import Store
@@ -292,6 +293,27 @@ def measure_postgres_store(documents: list[Document], pg_url: str) -> tuple[floa
     return best
 
 
+def measure_ingest(folder: Path, url: str) -> dict[str, float]:
+    """Return documents/s of ``api.ingest`` of the corpus folder into a new database at
+    ``url``, end to end in one process: read, every stage, store and index, and link (the
+    pipeline's resources and the database's schema are made first, as start-up)."""
+    from policylens import api
+
+    paths = sorted(str(p) for p in folder.iterdir())
+    # Loads the pipeline's resources, once per process (as in a server or a long run).
+    process_source(Source(paths[0]), load_settings(env={}), datetime.now(), frozenset())
+    Store(url).close()  # the schema
+    started = time.perf_counter()
+    report = api.ingest(paths, db=url)
+    seconds = time.perf_counter() - started
+    stored = sum(1 for r in report.results if r.status == "stored")
+    return {
+        "documents": stored,
+        "seconds": round(seconds, 3),
+        "docs_per_s": round(stored / seconds, 2),
+    }
+
+
 def _sqlite_url(folder: Path, run: int) -> str:
     """Return the URL of run ``run``'s knowledge base: the first is kept for linking."""
     return f"sqlite:///{folder / ('kb.db' if run == 0 else f'kb-{run}.db')}"
@@ -427,6 +449,13 @@ def run(
             report.extra["postgres_docs_per_s"] = round(stored / seconds, 2)
         log("one worker against two")
         report.extra.update(measure_workers(folder, corpus))
+        log("ingest end to end")
+        ingested = measure_ingest(folder, f"sqlite:///{folder / 'ingest.db'}")
+        report.extra["sqlite_ingest_docs_per_s"] = ingested["docs_per_s"]
+        if pg_url:
+            with postgres_schema(pg_url) as url:
+                ingested = measure_ingest(folder, url)
+            report.extra["postgres_ingest_docs_per_s"] = ingested["docs_per_s"]
         report.extra["pdf_documents"] = sum(1 for d in corpus if d.name.endswith(".pdf"))
     if search_sizes:
         figures = run_search_bench(search_sizes, pg_url, corpus_dir, seed, log=log)
