@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import replace
 from datetime import datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -410,6 +411,10 @@ def _unify_short_forms_reference(mentions: list[PolicyMention]) -> list[PolicyMe
 )
 def test_short_forms_unify_as_before(mentions):
     assert policies.unify_short_forms(mentions) == _unify_short_forms_reference(mentions)
+    # Past FEW_TITLES, only the titles holding every character of a core are compared.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(policies, "FEW_TITLES", 0)
+        assert policies.unify_short_forms(mentions) == _unify_short_forms_reference(mentions)
 
 
 # -- numbers, money, events --------------------------------------------------------------

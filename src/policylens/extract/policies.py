@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from policylens.extract import dates
@@ -273,6 +273,10 @@ def unify_short_forms(mentions: list[PolicyMention]) -> list[PolicyMention]:
     return out
 
 
+# Up to this many distinct titles, comparing each with all is cheaper than indexing them.
+FEW_TITLES = 64
+
+
 @dataclass(frozen=True)
 class ShortFormTitles:
     """A document's distinct titles, in order of first mention, with their cores and, for
@@ -286,16 +290,18 @@ class ShortFormTitles:
     names: tuple[str, ...]
     mentions: tuple[PolicyMention, ...]  # the last mention of each title
     cores: tuple[str, ...]
-    holding: dict[str, set[int]]
+    holding: dict[str, set[int]] | None  # None for a few titles: all are compared
 
     @classmethod
     def of(cls, mentions: list[PolicyMention]) -> ShortFormTitles:
         titles = {m.normalized_title: m for m in mentions}
         cores = tuple(title_core(t) for t in titles)
-        holding: dict[str, set[int]] = {}
-        for number, core in enumerate(cores):
-            for char in set(core):
-                holding.setdefault(char, set()).add(number)
+        holding: dict[str, set[int]] | None = None
+        if len(cores) > FEW_TITLES:
+            holding = {}
+            for number, core in enumerate(cores):
+                for char in set(core):
+                    holding.setdefault(char, set()).add(number)
         return cls(tuple(titles), tuple(titles.values()), cores, holding)
 
     def full_form(self, mention: PolicyMention) -> str | None:
@@ -303,8 +309,10 @@ class ShortFormTitles:
         form of."""
         title = mention.normalized_title
         core = title_core(title)
-        sets = sorted((self.holding.get(char, set()) for char in set(core)), key=len)
-        candidates = sorted(set.intersection(*sets)) if sets else range(len(self.names))
+        candidates: Iterable[int] = range(len(self.names))
+        if self.holding is not None and core:
+            sets = sorted((self.holding.get(char, set()) for char in set(core)), key=len)
+            candidates = sorted(set.intersection(*sets))
         for number in candidates:
             name, other = self.names[number], self.mentions[number]
             if (
