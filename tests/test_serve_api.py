@@ -339,6 +339,16 @@ def test_serve_upload_size_limit(db_url):
 
 def test_serve_upload_needs_a_file_or_a_url(empty_client):
     assert empty_client.post("/api/documents", files={"other": (None, "x")}).status_code == 422
+    # A 'file' part without filename= (filename*= alone, which RFC 7578 forbids) is a text
+    # field: the message says what the part lacks.
+    body = (
+        b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename*=UTF-8''%E6%94%BF.txt"
+        b"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b--\r\n"
+    )
+    starred = empty_client.post(
+        "/api/documents", content=body, headers={"content-type": "multipart/form-data; boundary=b"}
+    )
+    assert starred.status_code == 422 and "give its part a filename" in starred.json()["error"]
     form = empty_client.post("/api/documents", data={"file": "x"})
     assert form.status_code == 415  # a form, not multipart
     plain = empty_client.post(

@@ -115,8 +115,18 @@ def _url_body(body: bytes) -> UrlIngest:
 
 async def _upload_files(request: Request, state: State) -> list[Outcome]:
     form = await request.form(max_files=MAX_FILES, max_fields=MAX_FILES)
-    files = [v for k, v in form.multi_items() if k == "file" and isinstance(v, UploadFile)]
+    fields = [v for k, v in form.multi_items() if k == "file"]
+    files = [v for v in fields if isinstance(v, UploadFile)]
     if not files:
+        await form.close()
+        if fields:
+            # A part is a file only with a filename parameter; RFC 7578 forbids filename*=
+            # alone, and the part's bytes were read as text.
+            raise ClientError(
+                422,
+                "the field 'file' is not a file: give its part a filename "
+                '(Content-Disposition: form-data; name="file"; filename="…")',
+            )
         raise ClientError(422, "no file: send the multipart field 'file'")
     try:
         return [
