@@ -436,9 +436,11 @@ class _Partition:
     """Union-find over node indexes that refuses a union across a conflict."""
 
     def __init__(self, nodes: Sequence[Node], cannot: set[frozenset[int]]) -> None:
+        self.nodes = nodes
         self.parent = list(range(len(nodes)))
         self.members = {i: [i] for i in range(len(nodes))}
-        self.traits = {i: _Traits.of(node) for i, node in enumerate(nodes)}
+        # Made when a node is first in a union: most nodes never are.
+        self.traits: dict[int, _Traits] = {}
         # For each cluster, the nodes a user split from one of its members.
         self.barred: dict[int, set[int]] = {}
         for pair in cannot:
@@ -458,7 +460,13 @@ class _Partition:
         barred = self.barred.get(a)
         if barred and not barred.isdisjoint(self.members[b]):
             return True
-        return self.traits[a].conflicts_with(self.traits[b])
+        return self._traits(a).conflicts_with(self._traits(b))
+
+    def _traits(self, root: int) -> _Traits:
+        """Return a cluster's traits; a root without any is a node never joined to another."""
+        if root not in self.traits:
+            self.traits[root] = _Traits.of(self.nodes[root])
+        return self.traits[root]
 
     def union(self, a: int, b: int, force: bool = False) -> bool:
         ra, rb = self.root(a), self.root(b)
@@ -467,8 +475,11 @@ class _Partition:
         keep, gone = min(ra, rb), max(ra, rb)
         self.parent[gone] = keep
         self.members[keep] = _joined(self.members.pop(keep), self.members.pop(gone))
-        self.barred[keep] = self.barred.pop(keep, set()) | self.barred.pop(gone, set())
-        mine, theirs = self.traits.pop(keep), self.traits.pop(gone)
+        barred = self.barred.pop(keep, set()) | self.barred.pop(gone, set())
+        if barred:
+            self.barred[keep] = barred
+        mine, theirs = self._traits(keep), self._traits(gone)
+        del self.traits[gone]
         # The larger absorbs the smaller, so each value is copied O(log n) times in all.
         larger, smaller = (mine, theirs) if mine.size() >= theirs.size() else (theirs, mine)
         larger.absorb(smaller)
