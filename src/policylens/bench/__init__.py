@@ -41,6 +41,7 @@ from policylens.ingest import Source, load
 from policylens.model import Document, RawDocument
 from policylens.normalize import normalize
 from policylens.parallel import WorkerPool, outcomes, process_source
+from policylens.pipeline import process
 from policylens.resources import Resources, load_resources
 from policylens.segment import segment
 from policylens.store import Store
@@ -213,12 +214,8 @@ def measure_unbroken(documents: list[Document], res: Resources) -> dict[str, flo
         raw = RawDocument(
             "unbroken.txt", hashlib.sha256(text.encode()).hexdigest(), "txt", "utf-8", text
         )
-
-        def work(text: str = text, raw: RawDocument = raw) -> None:
-            clean = normalize(text, res)
-            extract_document(Document(raw, clean, segment(clean, res, None)), res)
-
-        speeds.append(len(text.encode()) / 1e6 / best_seconds(work, STAGE_REPEATS))
+        seconds = best_seconds(partial(process, raw, res), STAGE_REPEATS)
+        speeds.append(len(text.encode()) / 1e6 / seconds)
     return {
         "unbroken_line_mbps": round(speeds[0], 3),
         "unbroken_line_long_mbps": round(speeds[-1], 3),
