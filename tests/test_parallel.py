@@ -108,6 +108,59 @@ def test_a_worker_pool_kept_across_runs_gives_each_run_the_same_outcomes():
     assert runs == [single, single]
 
 
+def test_worker_processes_send_their_batches_through_files_they_leave_nothing_behind(
+    tmp_path, monkeypatch
+):
+    import tempfile
+
+    from policylens.config import load_settings
+    from policylens.parallel import WorkerPool, outcomes
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    settings = load_settings(env={})
+    sources = _sources()
+    single = [d.facts for d in outcomes(sources, settings)]
+    with WorkerPool(2) as pool:
+        (folder,) = tmp_path.iterdir()
+        assert folder.name.startswith("policylens-workers-")
+        assert [d.facts for d in outcomes(sources, settings, pool=pool)] == single
+        assert list(folder.iterdir()) == []  # each file is gone once its batch is read
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_a_temporary_folder_worker_processes_send_their_batches_through_the_pipe(
+    tmp_path, monkeypatch
+):
+    import tempfile
+
+    from policylens.config import load_settings
+    from policylens.parallel import WorkerPool, outcomes
+
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    monkeypatch.setattr(tempfile, "tempdir", str(not_a_folder / "tmp"))
+    settings = load_settings(env={})
+    sources = _sources()
+    single = [d.facts for d in outcomes(sources, settings)]
+    with WorkerPool(2) as pool:
+        assert [d.facts for d in outcomes(sources, settings, pool=pool)] == single
+
+
+def test_a_worker_that_cannot_write_its_file_sends_the_outcomes_themselves(tmp_path):
+    from datetime import datetime
+
+    from policylens.config import load_settings
+    from policylens.model import Document
+    from policylens.parallel import _process_batch_elsewhere, _received
+
+    gone = str(tmp_path / "removed")
+    sent = _process_batch_elsewhere(
+        _sources()[:2], gone, load_settings(env={}), datetime.now(), frozenset()
+    )
+    assert isinstance(sent, list) and all(isinstance(d, Document) for d in sent)
+    assert _received(sent) is sent
+
+
 HEX_DIGESTS = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
 
 
@@ -195,3 +248,31 @@ def test_an_ingest_off_the_main_thread_leaves_the_collector_alone(tmp_path):
     thread.start()
     thread.join()
     assert not failures and frozen_during and set(frozen_during) == {0}
+
+
+def test_the_collector_is_paused_on_the_main_thread_only_and_as_it_was_after():
+    import gc
+    import threading
+
+    from policylens.heap import collector_paused
+
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:  # a caller's own pause is the caller's to undo
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    seen: list[bool] = []
+
+    def off_the_main_thread() -> None:
+        with collector_paused():
+            seen.append(gc.isenabled())
+
+    thread = threading.Thread(target=off_the_main_thread)
+    thread.start()
+    thread.join()
+    assert seen == [True]

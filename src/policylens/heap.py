@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
 
@@ -59,4 +61,18 @@ class FrozenHeap:
         self.close()
 
 
-__all__ = ["FrozenHeap"]
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Keep the collector from running inside the block (on the main thread only: the
+    switch is the whole process's), for work that makes many objects and no cycles."""
+    pause = threading.current_thread() is threading.main_thread() and gc.isenabled()
+    if pause:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if pause:
+            gc.enable()
+
+
+__all__ = ["FrozenHeap", "collector_paused"]
