@@ -435,6 +435,59 @@ def test_resolve_refuses_exactly_the_unions_some_pair_of_members_rules_out(
         assert joined == (ra != rb and (force or not expected))
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    fields=st.lists(LINK_FIELDS, min_size=1, max_size=12),
+    seeds=st.sets(st.integers(0, 11), min_size=1, max_size=4),
+    merges=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11)), max_size=3),
+)
+def test_resolve_a_linked_part_holds_the_edges_candidate_pairs_scores_over_it(
+    nodes_of, fields, seeds, merges
+):
+    # An incremental run scores the pairs once, finding the part to resolve again, and
+    # resolves it with those edges: they must be the ones (and in the order) that scoring
+    # the part's nodes alone gives, and so must the clusters.
+    from policylens.link.resolve import Edge, candidate_pairs, linked_part
+
+    mentions = [
+        _mention(
+            i,
+            f["title"],
+            f["code"],
+            f["code"] and "地区",
+            sha256=f["sha256"],
+            kind=f["kind"],
+            draft=f["draft"],
+            period=f["period"],
+            doc_number=f["doc_number"],
+            date=f["date"],
+        )
+        for i, f in enumerate(fields)
+    ]
+    nodes = nodes_of(mentions)
+    seeds = {i for i in seeds if i < len(nodes)} or {0}
+    merges = [(a, b) for a, b in merges if a != b and max(a, b) < len(nodes)]
+    must = [Edge(a, b, 1.0, "merged", "user") for a, b in merges]
+    part = linked_part(nodes, seeds, 0.8, must)
+    assert seeds <= part.nodes
+    order = sorted(part.nodes)
+    index = {old: new for new, old in enumerate(order)}
+    alone = [nodes[i] for i in order]
+    assert part.reindexed(index) == candidate_pairs(alone, 0.8)
+    # No candidate edge leaves the part.
+    assert not any(
+        (a in part.nodes) != (b in part.nodes) for _, a, b in candidate_pairs(nodes, 0.8)
+    )
+    sub_must = [
+        Edge(index[e.a], index[e.b], 1.0, "merged", "user")
+        for e in must
+        if e.a in index and e.b in index
+    ]
+    assert [c.nodes for c in resolve(alone, 0.8, sub_must, edges=part.reindexed(index))] == [
+        c.nodes for c in resolve(alone, 0.8, sub_must)
+    ]
+
+
 def test_resolve_clusters_joined_by_force_conflict_though_they_hold_the_same_values():
     # Each of two user-merged clusters holds two regions: some pair across them differs.
     from policylens.link.resolve import _differ

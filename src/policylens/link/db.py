@@ -25,7 +25,7 @@ from policylens.link.resolve import (
     build_nodes,
     carry_ids,
     issue_date,
-    linked_component,
+    linked_part,
     representative,
     resolve,
 )
@@ -195,12 +195,15 @@ def plan_policies(session: Session, rules: PolicyRules, full: bool) -> PolicyPla
         return PolicyPlan(True, [], [], {}, {}, 0) if full else None
     # User decisions are read over every node: a split keeps its note on both sides.
     must, cannot, split_by = user_constraints(nodes, latest_decisions(session))
-    chosen = seeds if full else linked_component(nodes, seeds, rules.threshold, must)
+    # An incremental run scores the candidate pairs once, finding the part to resolve again.
+    part = None if full else linked_part(nodes, seeds, rules.threshold, must)
+    chosen = seeds if part is None else part.nodes
     sub_nodes, sub_must, sub_splits, index = _subset(nodes, chosen, must, split_by)
     sub_cannot = {
         frozenset(index[i] for i in pair) for pair in cannot if all(i in index for i in pair)
     }
-    clusters = resolve(sub_nodes, rules.threshold, sub_must, sub_cannot)
+    edges = None if part is None else part.reindexed(index)
+    clusters = resolve(sub_nodes, rules.threshold, sub_must, sub_cannot, edges)
     stored = session.execute(
         select(
             PolicyLinkRow.document_sha256, PolicyLinkRow.normalized_title, PolicyLinkRow.policy_id

@@ -25,6 +25,7 @@ from rapidfuzz.process import cdist
 from policylens.extract.policies import title_core
 
 Identity = tuple[str, str]  # (document sha256, normalized title): survives reextract
+Scored = tuple[float, int, int]  # (score, a, b), a < b: a candidate edge
 YEAR = re.compile(r"(20\d{2})\s*年?")
 FUNCTION_WORDS = re.compile(r"^(?:关于印发|关于)|的$")
 NOT_WORD = re.compile(r"[\W_]+")
@@ -271,7 +272,7 @@ def _similar(
     return {(min(i, j), max(i, j)) for i, j in pairs if i != j}
 
 
-def candidate_pairs(nodes: Sequence[Node], threshold: float) -> list[tuple[float, int, int]]:
+def candidate_pairs(nodes: Sequence[Node], threshold: float) -> list[Scored]:
     """Return (score, a, b) for the node pairs that may be one policy, best first.
 
     Only nodes of the same kind family and region are compared (a node without a region
@@ -326,13 +327,19 @@ class _Blocks:
 
 
 def _linked_to(
-    nodes: Sequence[Node], blocks: _Blocks, sources: Sequence[int], threshold: float
+    nodes: Sequence[Node],
+    blocks: _Blocks,
+    sources: Sequence[int],
+    threshold: float,
+    scored: dict[tuple[int, int], float | None],
 ) -> set[int]:
-    """Return the nodes ``candidate_pairs`` gives an edge to one of the sources (and those).
+    """Return the nodes ``candidate_pairs`` gives an edge to one of the sources (and those),
+    noting in ``scored`` each pair compared (its score, or None for no edge).
 
     The same comparisons as ``candidate_pairs``, from the sources only: a node with a
     region meets its region's and the regionless nodes of its family, a regionless node
-    all of its family, and a document number every node of its family sharing it.
+    all of its family, and a document number every node of its family sharing it. A pair
+    in ``scored`` already (met from its other node earlier) is not scored again.
     """
     stems = [n.stem for n in nodes]
     placed = [n.placed_stem for n in nodes]
@@ -352,33 +359,65 @@ def _linked_to(
             partners = blocks.by_number[(nodes[index].family, _squash(number))]
             pairs.update((min(index, j), max(index, j)) for j in partners if j != index)
     found: set[int] = set()
-    for i, j in pairs:
-        if conflict(nodes[i], nodes[j]) is None and similarity(nodes[i], nodes[j]) >= threshold:
-            found.update((i, j))
+    for pair in pairs:
+        if pair in scored:
+            continue
+        i, j = pair
+        score = None
+        if conflict(nodes[i], nodes[j]) is None:
+            score = similarity(nodes[i], nodes[j])
+        scored[pair] = score if score is not None and score >= threshold else None
+        if scored[pair] is not None:
+            found.update(pair)
     return found
 
 
-def linked_component(
+@dataclass(frozen=True, slots=True)
+class LinkedPart:
+    """Nodes linked to some seeds, and the candidate edges among them, best first."""
+
+    nodes: set[int]
+    edges: list[Scored]
+
+    def reindexed(self, index: dict[int, int]) -> list[Scored]:
+        """Return the edges with each node's index in the part's own list (``index``), in
+        the order ``candidate_pairs`` gives them over that list (an increasing renumbering
+        keeps the order of equal scores)."""
+        return [(score, index[a], index[b]) for score, a, b in self.edges]
+
+
+def linked_part(
     nodes: Sequence[Node], seeds: Iterable[int], threshold: float, must: Sequence[Edge] = ()
-) -> set[int]:
-    """Return the seeds and every node linked to them by candidate edges or user merges.
+) -> LinkedPart:
+    """Return the seeds and every node linked to them by candidate edges or user merges,
+    with the candidate edges among them.
 
     ``resolve`` over these nodes alone links them exactly as ``resolve`` over all nodes
-    does: no edge leaves the component, and edge order and conflicts stay within it.
+    does: no edge leaves the part, and edge order and conflicts stay within it. Its
+    edges are what ``candidate_pairs`` over those nodes would score again.
     """
     merged: dict[int, set[int]] = {}
     for edge in must:
         merged.setdefault(edge.a, set()).add(edge.b)
         merged.setdefault(edge.b, set()).add(edge.a)
     blocks = _Blocks.of(nodes)
+    scored: dict[tuple[int, int], float | None] = {}
     component = set(seeds)
     frontier = sorted(component)
     while frontier:
-        reached = _linked_to(nodes, blocks, frontier, threshold)
+        reached = _linked_to(nodes, blocks, frontier, threshold, scored)
         reached.update(j for i in frontier for j in merged.get(i, ()))
         frontier = sorted(reached - component)
         component.update(frontier)
-    return component
+    edges = sorted((-score, a, b) for (a, b), score in scored.items() if score is not None)
+    return LinkedPart(component, [(-negative, a, b) for negative, a, b in edges])
+
+
+def linked_component(
+    nodes: Sequence[Node], seeds: Iterable[int], threshold: float, must: Sequence[Edge] = ()
+) -> set[int]:
+    """Return the seeds and every node linked to them by candidate edges or user merges."""
+    return linked_part(nodes, seeds, threshold, must).nodes
 
 
 @dataclass(slots=True)
@@ -510,18 +549,20 @@ def resolve(
     threshold: float,
     must: Sequence[Edge] = (),
     cannot: set[frozenset[int]] | None = None,
+    edges: Sequence[Scored] | None = None,
 ) -> list[Cluster]:
     """Return the policies: clusters of node indexes, each node with the edge that links it.
 
     ``must`` are user merges (applied first, whatever the rules say); ``cannot`` are pairs a
-    user split, which no machine edge may join again.
+    user split, which no machine edge may join again; ``edges``: ``candidate_pairs`` of
+    the nodes, when scored already (``LinkedPart.reindexed``).
     """
     partition = _Partition(nodes, cannot or set())
     accepted: list[Edge] = []
     for edge in must:
         partition.union(edge.a, edge.b, force=True)
         accepted.append(edge)
-    for score, a, b in candidate_pairs(nodes, threshold):
+    for score, a, b in candidate_pairs(nodes, threshold) if edges is None else edges:
         if partition.union(a, b):
             # Only the pairs that join two clusters are given their evidence (of ~280,000
             # candidate pairs among 10,000 alike titles, 10,000 at most).
