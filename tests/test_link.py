@@ -601,3 +601,29 @@ def test_ingest_links_without_loading_datasketch_or_scipy_integrate(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     assert api.duplicates(db)  # it did link: the seeds tell some stories twice
+
+
+def test_dedupe_a_digest_repeating_one_story_past_a_popular_key_is_one_cluster(tmp_path):
+    # Found by a sweep of hostile files: a 40 MB file repeating one document ~9,500 times
+    # made every two copies a candidate pair (gigabytes of them, killed), as did 40,000
+    # alike headings. Past POPULAR_KEY owners, a key pairs them from the first and in a
+    # row: still one story, each copy matched within it.
+    from policylens.link.dedupe import POPULAR_KEY
+
+    story = (
+        "重庆市发布元宇宙产业发展行动计划，提出到2025年建成元宇宙产业生态，"
+        "培育一批骨干企业，打造一批应用场景，形成具有影响力的产业集群。"
+    )
+    copies = POPULAR_KEY + 20
+    # A news digest's numbered entries: a headline, then the story.
+    text = "\n".join(f"{n}、重庆发布元宇宙行动计划\n{story}" for n in range(1, copies + 1))
+    path = tmp_path / "repeated.txt"
+    path.write_text(text, encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'kb.db'}"
+    report = api.ingest([str(path)], db=db)
+    assert report.ok and report.count("stored") == 1
+    (cluster,) = api.duplicates(db)
+    members = {m.item_id for m in cluster.members}
+    assert cluster.size == copies == len(members)
+    assert all(m.matched_item_id in members - {m.item_id} for m in cluster.members)
+    assert all(m.score >= 0.6 for m in cluster.members)

@@ -291,6 +291,58 @@ def test_key_sharing_pairs_are_every_two_owners_of_one_key(rows):
     assert dedupe.shared_key_pairs(owners, keys) == expected
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.integers(1, 30), st.integers(-3, 3)), max_size=80),
+    popular_key=st.integers(2, 6),
+)
+def test_key_sharing_pairs_owners_of_a_popular_key_in_a_star_and_a_chain(rows, popular_key):
+    # A key held by many items pairs them from the first and in a row, not every two: the
+    # pairs stay linear in its owners, and still join them all.
+    import numpy as np
+
+    from policylens.link import dedupe
+
+    owners_of: dict[int, list[int]] = {}
+    for owner, key in rows:
+        owners_of.setdefault(key, [])
+        if owner not in owners_of[key]:
+            owners_of[key].append(owner)
+    expected = set()
+    for held in owners_of.values():
+        held.sort()
+        if len(held) > popular_key:
+            expected |= {(held[0], other) for other in held[1:]}
+            expected |= set(itertools.pairwise(held))
+        else:
+            expected |= set(itertools.combinations(held, 2))
+    owners = np.array([owner for owner, _ in rows], dtype=np.int64)
+    keys = np.array([key for _, key in rows], dtype=np.int64)
+    assert dedupe.shared_key_pairs(owners, keys, popular_key) == expected
+    # With no pairs to spare, every key is popular.
+    every = set()
+    for held in owners_of.values():
+        every |= {(held[0], other) for other in held[1:]} | set(itertools.pairwise(held))
+    assert dedupe.shared_key_pairs(owners, keys, popular_key, pair_budget=0) == every
+
+
+@given(owners_of=st.lists(st.integers(1, 40), max_size=30), budget=st.integers(0, 2000))
+def test_popular_keys_are_the_busiest_until_the_rest_fit_the_pair_budget(owners_of, budget):
+    import numpy as np
+
+    from policylens.link import dedupe
+
+    counts = np.array(owners_of, dtype=np.int64)
+    popular = dedupe.popular_columns(counts, 30, budget)
+    pairs = counts * (counts - 1) // 2
+    assert popular[counts > 30].all()
+    assert pairs[~popular].sum() <= budget or not (~popular).any()
+    # Each popular key (within the per-key limit) has at least as many owners as any other.
+    within = popular & (counts <= 30)
+    if within.any() and (~popular).any():
+        assert counts[within].min() >= counts[~popular].max()
+
+
 # Plan titles that fold alike (width, dashes, brackets, spaces) or not, and facts of every
 # kind facets read, so plan sections find some, all or none of a document's mentions.
 PLAN_TITLES = st.sampled_from(
