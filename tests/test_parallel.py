@@ -73,6 +73,43 @@ def test_parallel_reingest_skips_known_bytes_without_processing(inputs, single, 
     assert snapshot(db) == single
 
 
+def test_parallel_workers_report_a_bad_file_and_store_the_good_ones(tmp_path):
+    # A worker process sends its IngestErrors back pickled; one that could not be rebuilt
+    # broke the whole run (a traceback, nothing stored) where one worker stored the rest.
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    # Named to come first, so the worker process is sent some of them.
+    (folder / "0-empty.txt").write_bytes(b"")
+    for n in range(3):
+        (folder / f"0-broken-{n}.docx").write_bytes(b"PK\x03\x04 not a zip %d" % n)
+    for path in sorted(CORPUS.iterdir())[:3]:
+        (folder / path.name).write_bytes(path.read_bytes())
+    reports = [
+        api.ingest([str(folder)], db=f"sqlite:///{tmp_path / f'kb{workers}.db'}", workers=workers)
+        for workers in (1, 2)
+    ]
+    for report in reports:
+        assert report.count("stored") == 3 and report.count("error") == 4
+    one, two = ([(r.source, r.status, r.problem) for r in rep.results] for rep in reports)
+    assert one == two
+    assert any(r.source.endswith("empty.txt") and r.problem for r in reports[1].results)
+
+
+def test_an_ingest_error_survives_the_trip_between_processes():
+    import pickle
+
+    from policylens.errors import IngestError
+
+    error = IngestError("a.docx", "not a readable DOCX")
+    back = pickle.loads(pickle.dumps(error))
+    assert (type(back), back.source, back.problem, str(back)) == (
+        IngestError,
+        "a.docx",
+        "not a readable DOCX",
+        "a.docx: not a readable DOCX",
+    )
+
+
 def _sources():
     from policylens.ingest import Source
 

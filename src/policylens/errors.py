@@ -15,6 +15,11 @@ class IngestError(PolicyLensError):
         self.source = source
         self.problem = problem
 
+    def __reduce__(self) -> tuple[type[IngestError], tuple[str, str]]:
+        # Worker processes send it back pickled: by default an exception is rebuilt from
+        # its message alone, which this constructor does not take.
+        return type(self), (self.source, self.problem)
+
 
 class StoreError(PolicyLensError):
     """The database could not be opened or written."""
