@@ -349,6 +349,17 @@ def test_serve_upload_needs_a_file_or_a_url(empty_client):
         "/api/documents", content=body, headers={"content-type": "multipart/form-data; boundary=b"}
     )
     assert starred.status_code == 422 and "give its part a filename" in starred.json()["error"]
+    # A part's headers past the parser's limit: the message says which limit.
+    long_name = body.replace(
+        b"filename*=UTF-8''%E6%94%BF.txt", b'filename="' + b"a" * 9000 + b'.txt"'
+    )
+    too_long = empty_client.post(
+        "/api/documents",
+        content=long_name,
+        headers={"content-type": "multipart/form-data; boundary=b"},
+    )
+    assert too_long.status_code == 400
+    assert "headers, its filename among them, are too long" in too_long.json()["error"]
     form = empty_client.post("/api/documents", data={"file": "x"})
     assert form.status_code == 415  # a form, not multipart
     plain = empty_client.post(

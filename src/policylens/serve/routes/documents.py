@@ -9,7 +9,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 
 from policylens import api
 from policylens.serve.deps import Page, State, WriteAccess
@@ -113,8 +115,30 @@ def _url_body(body: bytes) -> UrlIngest:
         ) from None
 
 
+async def _read_form(request: Request) -> FormData:
+    """Return the multipart form; a body the parser refuses is a 400 that says why."""
+    try:
+        return await request.form(max_files=MAX_FILES, max_fields=MAX_FILES)
+    except (HTTPException, MultiPartException) as exc:
+        # Starlette says only "Invalid multipart data."; the parser's own error says what.
+        cause: BaseException = exc
+        while (inner := cause.__cause__ or cause.__context__) is not None:
+            cause = inner
+        if cause is exc and isinstance(exc, HTTPException):
+            raise
+        reason = str(cause).rstrip(".")
+        hint = " (a part's headers, its filename among them, are too long)"
+        raise ClientError(
+            400,
+            "the upload is not readable multipart/form-data: "
+            + reason[:1].lower()
+            + reason[1:]
+            + (hint if "header size" in reason else ""),
+        ) from None
+
+
 async def _upload_files(request: Request, state: State) -> list[Outcome]:
-    form = await request.form(max_files=MAX_FILES, max_fields=MAX_FILES)
+    form = await _read_form(request)
     fields = [v for k, v in form.multi_items() if k == "file"]
     files = [v for v in fields if isinstance(v, UploadFile)]
     if not files:
