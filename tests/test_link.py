@@ -388,6 +388,25 @@ LINK_FIELDS = st.fixed_dictionaries(
 )
 
 
+def _drawn_mentions(fields: list[dict[str, object]]) -> list[MentionFact]:
+    """Return one mention for each drawn set of LINK_FIELDS."""
+    return [
+        _mention(
+            i,
+            str(f["title"]),
+            f["code"],  # type: ignore[arg-type]
+            f["code"] and "地区",  # type: ignore[arg-type]
+            sha256=f["sha256"],
+            kind=f["kind"],
+            draft=f["draft"],
+            period=f["period"],
+            doc_number=f["doc_number"],
+            date=f["date"],
+        )
+        for i, f in enumerate(fields)
+    ]
+
+
 @settings(max_examples=500, deadline=None)
 @given(
     fields=st.lists(LINK_FIELDS, min_size=2, max_size=12),
@@ -404,22 +423,7 @@ def test_resolve_refuses_exactly_the_unions_some_pair_of_members_rules_out(
     # must agree however the clusters grew (forced unions included).
     from policylens.link.resolve import _Partition
 
-    mentions = [
-        _mention(
-            i,
-            f["title"],
-            f["code"],
-            f["code"] and "地区",
-            sha256=f["sha256"],
-            kind=f["kind"],
-            draft=f["draft"],
-            period=f["period"],
-            doc_number=f["doc_number"],
-            date=f["date"],
-        )
-        for i, f in enumerate(fields)
-    ]
-    nodes = nodes_of(mentions)
+    nodes = nodes_of(_drawn_mentions(fields))
     cannot = {frozenset((a, b)) for a, b, _, split in unions if split and a != b}
     partition = _Partition(nodes, cannot)
     for a, b, force, _ in unions:
@@ -449,22 +453,7 @@ def test_resolve_a_linked_part_holds_the_edges_candidate_pairs_scores_over_it(
     # the part's nodes alone gives, and so must the clusters.
     from policylens.link.resolve import Edge, candidate_pairs, linked_part
 
-    mentions = [
-        _mention(
-            i,
-            f["title"],
-            f["code"],
-            f["code"] and "地区",
-            sha256=f["sha256"],
-            kind=f["kind"],
-            draft=f["draft"],
-            period=f["period"],
-            doc_number=f["doc_number"],
-            date=f["date"],
-        )
-        for i, f in enumerate(fields)
-    ]
-    nodes = nodes_of(mentions)
+    nodes = nodes_of(_drawn_mentions(fields))
     seeds = {i for i in seeds if i < len(nodes)} or {0}
     merges = [(a, b) for a, b in merges if a != b and max(a, b) < len(nodes)]
     must = [Edge(a, b, 1.0, "merged", "user") for a, b in merges]
