@@ -11,7 +11,7 @@ from policylens import api
 from policylens.bench.corpus import generate
 from policylens.config import load_settings
 from policylens.link import dedupe, link_store
-from policylens.link.resolve import Edge, linked_component, resolve
+from policylens.link.resolve import Edge, linked_part, resolve
 from policylens.link.state import Schemes, StaleRead, read_state, write_state
 from policylens.store import Store
 from policylens.store.schema import DocumentRow
@@ -200,7 +200,7 @@ def test_dedupe_band_keys_separate_groups_and_find_shared_bands():
     assert dedupe.colliding_pairs([1, 2, 3], keys) == {(1, 2)}
 
 
-def test_resolve_linked_component_follows_edges_and_user_merges(nodes_of_titles):
+def test_resolve_linked_part_follows_edges_and_user_merges(nodes_of_titles):
     nodes = nodes_of_titles(
         [
             ("浙江省元宇宙产业发展行动计划", "330000", "浙江省"),
@@ -209,10 +209,10 @@ def test_resolve_linked_component_follows_edges_and_user_merges(nodes_of_titles)
             ("四川省数字经济发展行动计划", "510000", "四川省"),
         ]
     )
-    assert linked_component(nodes, [0], 0.9) == {0, 1}
-    assert linked_component(nodes, [2], 0.9) == {2}
+    assert linked_part(nodes, [0], 0.9).nodes == {0, 1}
+    assert linked_part(nodes, [2], 0.9).nodes == {2}
     merge = Edge(1, 3, 1.0, "merged by user", "user")
-    assert linked_component(nodes, [0], 0.9, [merge]) == {0, 1, 3}
+    assert linked_part(nodes, [0], 0.9, [merge]).nodes == {0, 1, 3}
     # Resolving the component alone gives its part of resolving everything: the merge
     # holds, and the machine does not join 浙江 to it across the regions.
     whole = {frozenset(c.nodes) for c in resolve(nodes, 0.9, [merge])}

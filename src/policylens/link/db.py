@@ -3,7 +3,7 @@
 Every function here works inside a session the caller opened: plans are made with reads
 only, and written in one short transaction. Nothing extraction stored is changed or deleted.
 Incrementally, only the mentions of new documents and the policies they can reach (see
-``resolve.linked_component``) are resolved again; the rest stay as stored.
+``resolve.linked_part``) are resolved again; the rest stay as stored.
 """
 
 from __future__ import annotations

@@ -297,11 +297,24 @@ def candidate_pairs(nodes: Sequence[Node], threshold: float) -> list[Scored]:
         pairs.update(combinations(members, 2))
     scored = []
     for i, j in pairs:
-        if conflict(nodes[i], nodes[j]) is None:
-            score = similarity(nodes[i], nodes[j])
-            if score >= threshold:
-                scored.append((-score, i, j))
-    return [(-negative, i, j) for negative, i, j in sorted(scored)]
+        score = _edge_score(nodes[i], nodes[j], threshold)
+        if score is not None:
+            scored.append((score, i, j))
+    return _best_first(scored)
+
+
+def _edge_score(a: Node, b: Node, threshold: float) -> float | None:
+    """Return the score of the edge between two nodes, or None where there is none (a
+    conflict, or titles not alike enough)."""
+    if conflict(a, b) is not None:
+        return None
+    score = similarity(a, b)
+    return score if score >= threshold else None
+
+
+def _best_first(edges: Iterable[Scored]) -> list[Scored]:
+    """Return edges by score, best first, then by their nodes."""
+    return sorted(edges, key=lambda edge: (-edge[0], edge[1], edge[2]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,14 +372,8 @@ def _linked_to(
             partners = blocks.by_number[(nodes[index].family, _squash(number))]
             pairs.update((min(index, j), max(index, j)) for j in partners if j != index)
     found: set[int] = set()
-    for pair in pairs:
-        if pair in scored:
-            continue
-        i, j = pair
-        score = None
-        if conflict(nodes[i], nodes[j]) is None:
-            score = similarity(nodes[i], nodes[j])
-        scored[pair] = score if score is not None and score >= threshold else None
+    for pair in pairs - scored.keys():
+        scored[pair] = _edge_score(nodes[pair[0]], nodes[pair[1]], threshold)
         if scored[pair] is not None:
             found.update(pair)
     return found
@@ -409,15 +416,8 @@ def linked_part(
         reached.update(j for i in frontier for j in merged.get(i, ()))
         frontier = sorted(reached - component)
         component.update(frontier)
-    edges = sorted((-score, a, b) for (a, b), score in scored.items() if score is not None)
-    return LinkedPart(component, [(-negative, a, b) for negative, a, b in edges])
-
-
-def linked_component(
-    nodes: Sequence[Node], seeds: Iterable[int], threshold: float, must: Sequence[Edge] = ()
-) -> set[int]:
-    """Return the seeds and every node linked to them by candidate edges or user merges."""
-    return linked_part(nodes, seeds, threshold, must).nodes
+    edges = _best_first((score, a, b) for (a, b), score in scored.items() if score is not None)
+    return LinkedPart(component, edges)
 
 
 @dataclass(slots=True)
@@ -449,7 +449,7 @@ class _Traits:
             periods={period} if period else set(),
             numbers={_squash(number)} if number else set(),
             title_years={node.title_years} if node.title_years else set(),
-            undated_dates={tuple(node.dates)} if undated and node.dates else set(),
+            undated_dates={node.dates} if undated and node.dates else set(),
         )
 
     def absorb(self, other: _Traits) -> None:
