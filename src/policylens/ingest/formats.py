@@ -205,7 +205,8 @@ def _damaged_utf8(data: bytes) -> tuple[str, str] | None:
     """
     text = data.decode("utf-8", "replace")
     bad = text.count("\ufffd")
-    read = sum(1 for ch in text if ord(ch) > 0x7F) - bad
+    # Non-ASCII characters, counted in C: a loop over every character was 5% of a run.
+    read = len(text) - len(text.encode("ascii", "ignore")) - bad
     if read < UTF8_MIN_READ or bad * UTF8_MAX_BAD_SHARE > read:
         return None
     return text, f"utf_8 ({bad} damaged byte sequence{'s' if bad > 1 else ''} replaced)"
