@@ -477,6 +477,37 @@ def test_resolve_a_linked_part_holds_the_edges_candidate_pairs_scores_over_it(
     ]
 
 
+TITLE_STEMS = st.text(alphabet="元宇宙数字人产业发展行动计划12", max_size=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(TITLE_STEMS, min_size=1, max_size=14),
+    left_mask=st.lists(st.booleans(), min_size=14, max_size=14),
+    cells=st.integers(1, 40),
+    cutoff=st.sampled_from([0.5, 0.8, 0.9]),
+)
+def test_resolve_titles_scored_a_few_cells_at_a_time_give_every_alike_pair(
+    texts, left_mask, cells, cutoff
+):
+    # A large block's score matrix is made a slice of rows at a time, to bound memory: the
+    # pairs are those of scoring every two titles, whatever the slice.
+    from rapidfuzz import fuzz
+
+    from policylens.link.resolve import _similar
+
+    right = list(range(len(texts)))
+    left = [i for i in right if left_mask[i]] or [0]
+    expected = {
+        (min(i, j), max(i, j))
+        for i in left
+        for j in right
+        if i != j and fuzz.ratio(texts[i], texts[j], score_cutoff=cutoff * 100)
+    }
+    assert _similar(left, right, texts, cutoff, cells=cells) == expected
+    assert _similar(left, right, texts, cutoff) == expected
+
+
 def test_resolve_clusters_joined_by_force_conflict_though_they_hold_the_same_values():
     # Each of two user-merged clusters holds two regions: some pair across them differs.
     from policylens.link.resolve import _differ
