@@ -477,6 +477,43 @@ def test_resolve_a_linked_part_holds_the_edges_candidate_pairs_scores_over_it(
     ]
 
 
+# Mentions crowded into one family, regions known and unknown: large blocks in small.
+ONE_FAMILY_FIELDS = LINK_FIELDS.map(
+    lambda f: f | {"kind": "行动计划", "draft": False, "period": None, "doc_number": None}
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    fields=st.lists(LINK_FIELDS, min_size=1, max_size=12)
+    | st.lists(ONE_FAMILY_FIELDS, min_size=4, max_size=12),
+    seeds=st.sets(st.integers(0, 11), min_size=1, max_size=4),
+    neighbours=st.integers(1, 3),
+)
+def test_resolve_a_large_block_compares_neighbours_alike_from_any_seed(
+    nodes_of, fields, seeds, neighbours
+):
+    # Past MAX_EXACT_BLOCK nodes a block compares neighbours only: an incremental run,
+    # comparing from its seeds, must still find exactly the edges of comparing them all.
+    from policylens.link import resolve as link_resolve
+    from policylens.link.resolve import candidate_pairs, linked_part
+
+    nodes = nodes_of(_drawn_mentions(fields))
+    seeds = {i for i in seeds if i < len(nodes)} or {0}
+    exact = candidate_pairs(nodes, 0.8)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(link_resolve, "MAX_EXACT_BLOCK", 1)
+        patch.setattr(link_resolve, "NEIGHBOURS", neighbours)
+        every = candidate_pairs(nodes, 0.8)
+        part = linked_part(nodes, seeds, 0.8)
+        assert part.edges == [e for e in every if e[1] in part.nodes and e[2] in part.nodes]
+        assert not any((a in part.nodes) != (b in part.nodes) for _, a, b in every)
+        assert set(every) <= set(exact)
+        # Neighbours as far as the whole block reaches: every pair is compared again.
+        patch.setattr(link_resolve, "NEIGHBOURS", len(nodes))
+        assert candidate_pairs(nodes, 0.8) == exact
+
+
 TITLE_STEMS = st.text(alphabet="元宇宙数字人产业发展行动计划12", max_size=10)
 
 

@@ -15,12 +15,11 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import combinations
 from typing import Any, TypeVar
 
 import numpy as np
 from rapidfuzz import fuzz
-from rapidfuzz.process import cdist
+from rapidfuzz.process import cdist, cpdist
 
 from policylens.extract.policies import title_core
 
@@ -31,6 +30,10 @@ FUNCTION_WORDS = re.compile(r"^(?:关于印发|关于)|的$")
 NOT_WORD = re.compile(r"[\W_]+")
 MAX_DATE_GAP_DAYS = 366
 MAX_SCORED_CELLS = 1 << 24  # title pairs scored at once: a 16 MB score matrix
+# A block of more nodes than this compares each node with its NEIGHBOURS nearest on each
+# side in two sort orders, not with every other node: see ``_Neighbours``.
+MAX_EXACT_BLOCK = 2_000
+NEIGHBOURS = 16
 K = TypeVar("K", bound=Hashable)
 
 
@@ -257,9 +260,11 @@ def _similar(
     right: Sequence[int],
     texts: Sequence[str],
     cutoff: float,
+    near: _Neighbours | None = None,
     cells: int = MAX_SCORED_CELLS,
 ) -> set[tuple[int, int]]:
-    """Return node pairs (smaller index first) whose texts are at least ``cutoff`` alike.
+    """Return node pairs (smaller index first) whose texts are at least ``cutoff`` alike:
+    of every left node with every right node or, given ``near``, with its neighbours there.
 
     rapidfuzz's ``cdist`` scores a whole block in C++ (on every core), so only likely pairs
     reach Python. Its scores are a matrix of ``len(left) × len(right)`` bytes, 1.6 GB for
@@ -267,6 +272,8 @@ def _similar(
     """
     if not left or not right:
         return set()
+    if near is not None:
+        return _similar_neighbours(near.pairs(left, right), texts, cutoff)
     choices = [texts[j] for j in right]
     rows_at_once = max(1, cells // len(right))
     pairs: set[tuple[int, int]] = set()
@@ -287,29 +294,82 @@ def _similar(
     return {(min(i, j), max(i, j)) for i, j in pairs if i != j}
 
 
+def _similar_neighbours(
+    pairs: set[tuple[int, int]], texts: Sequence[str], cutoff: float
+) -> set[tuple[int, int]]:
+    """Return the pairs whose texts are at least ``cutoff`` alike, scored in C++."""
+    if not pairs:
+        return set()
+    listed = sorted(pairs)
+    scores = cpdist(
+        [texts[i] for i, _ in listed],
+        [texts[j] for _, j in listed],
+        scorer=fuzz.ratio,
+        score_cutoff=cutoff * 100,
+        dtype=np.uint8,
+        workers=-1,
+    )
+    return {listed[k] for k in np.flatnonzero(scores).tolist()}
+
+
+@dataclass(frozen=True, slots=True)
+class _Neighbours:
+    """A large block's nodes in two sort orders, by text and by text read backwards, so
+    that titles differing at their end and those differing at their start each sit close.
+
+    Two nodes are neighbours when either order has them at most NEIGHBOURS apart: each
+    node is compared with at most 4 × NEIGHBOURS others, not with the whole block, and
+    the relation is symmetric and fixed by the block, so comparing from any of its nodes
+    (as an incremental run does) finds the pairs comparing them all finds.
+    """
+
+    orders: tuple[list[int], ...]
+    places: tuple[dict[int, int], ...]  # node -> its position in each order
+
+    @classmethod
+    def of(cls, members: Sequence[int], texts: Sequence[str]) -> _Neighbours:
+        orders = (
+            sorted(members, key=lambda i: (texts[i], i)),
+            sorted(members, key=lambda i: (texts[i][::-1], i)),
+        )
+        return cls(orders, tuple({node: at for at, node in enumerate(o)} for o in orders))
+
+    def around(self, node: int) -> set[int]:
+        """Return the node's neighbours (itself among them)."""
+        near: set[int] = set()
+        for order, place in zip(self.orders, self.places, strict=True):
+            at = place[node]
+            near.update(order[max(0, at - NEIGHBOURS) : at + NEIGHBOURS + 1])
+        return near
+
+    def pairs(self, left: Sequence[int], right: Sequence[int]) -> set[tuple[int, int]]:
+        """Return every pair (smaller index first) of a left node and a right neighbour."""
+        wanted = set(right)
+        return {(min(i, j), max(i, j)) for i in left for j in self.around(i) & wanted if i != j}
+
+
 def candidate_pairs(nodes: Sequence[Node], threshold: float) -> list[Scored]:
     """Return (score, a, b) for the node pairs that may be one policy, best first.
 
     Only nodes of the same kind family and region are compared (a node without a region
     with every node of its family), and of those only titles alike enough or sharing a
-    document number: the rest could never link.
+    document number: the rest could never link. In a block of more than MAX_EXACT_BLOCK
+    nodes only neighbours are compared (``_Neighbours``).
     """
-    blocks: dict[tuple[str | None, object], list[int]] = {}
-    numbered: dict[tuple[str | None, str], list[int]] = {}
-    for index, node in enumerate(nodes):
-        blocks.setdefault((node.family, node.value("region_code")), []).append(index)
-        if node.value("doc_number"):
-            numbered.setdefault((node.family, _squash(node.value("doc_number"))), []).append(index)
+    blocks = _Blocks.of(nodes)
     stems = [n.stem for n in nodes]
     placed = [n.placed_stem for n in nodes]
     pairs: set[tuple[int, int]] = set()
-    for (family, region), members in blocks.items():
-        pairs |= _similar(members, members, stems if region else placed, threshold)
-        if region is None:
-            family_members = [i for (f, _), m in blocks.items() if f == family for i in m]
-            pairs |= _similar(members, family_members, placed, threshold)
-    for members in numbered.values():
-        pairs.update(combinations(members, 2))
+    for (family, region), members in blocks.by_region.items():
+        if region is None:  # with the whole family, the regionless among them
+            everyone = blocks.by_family[family]
+            near = blocks.near(("family", family), everyone, placed)
+            pairs |= _similar(members, everyone, placed, threshold, near)
+        else:
+            near = blocks.near(("region", family, region), members, stems)
+            pairs |= _similar(members, members, stems, threshold, near)
+    for members in blocks.by_number.values():
+        pairs |= _numbered_pairs(members, members)
     scored = []
     for i, j in pairs:
         score = _edge_score(nodes[i], nodes[j], threshold)
@@ -332,13 +392,41 @@ def _best_first(edges: Iterable[Scored]) -> list[Scored]:
     return sorted(edges, key=lambda edge: (-edge[0], edge[1], edge[2]))
 
 
+def _numbered_pairs(left: Sequence[int], members: Sequence[int]) -> set[tuple[int, int]]:
+    """Return the pairs of a left node and another node sharing its document number: all
+    of them or, past MAX_EXACT_BLOCK nodes (a policy cited by thousands of documents),
+    those at most NEIGHBOURS apart in node order."""
+    if len(members) <= MAX_EXACT_BLOCK:
+        return {(min(i, j), max(i, j)) for i in left for j in members if i != j}
+    place = {node: at for at, node in enumerate(members)}
+    pairs = set()
+    for i in left:
+        at = place[i]
+        for j in members[max(0, at - NEIGHBOURS) : at + NEIGHBOURS + 1]:
+            if i != j:
+                pairs.add((min(i, j), max(i, j)))
+    return pairs
+
+
 @dataclass(frozen=True, slots=True)
 class _Blocks:
-    """The nodes ``candidate_pairs`` compares, grouped as it groups them."""
+    """The nodes ``candidate_pairs`` compares, grouped as it groups them, and the sort
+    orders of the large blocks, made once when first asked for."""
 
     by_region: dict[tuple[str | None, object], list[int]]  # (family, region code)
     by_family: dict[str | None, list[int]]
     by_number: dict[tuple[str | None, str], list[int]]  # (family, document number)
+    neighbours: dict[tuple[object, ...], _Neighbours] = field(default_factory=dict)
+
+    def near(
+        self, key: tuple[object, ...], members: Sequence[int], texts: Sequence[str]
+    ) -> _Neighbours | None:
+        """Return the neighbours in a block of more than MAX_EXACT_BLOCK nodes, else None."""
+        if len(members) <= MAX_EXACT_BLOCK:
+            return None
+        if key not in self.neighbours:
+            self.neighbours[key] = _Neighbours.of(members, texts)
+        return self.neighbours[key]
 
     @classmethod
     def of(cls, nodes: Sequence[Node]) -> _Blocks:
@@ -376,16 +464,23 @@ def _linked_to(
         asked.setdefault((nodes[index].family, nodes[index].value("region_code")), []).append(index)
     pairs: set[tuple[int, int]] = set()
     for (family, region), members in asked.items():
+        everyone = blocks.by_family[family]
+        family_near = blocks.near(("family", family), everyone, placed)
         if region is None:
-            pairs |= _similar(members, blocks.by_family[family], placed, threshold)
+            pairs |= _similar(members, everyone, placed, threshold, family_near)
             continue
-        pairs |= _similar(members, blocks.by_region[(family, region)], stems, threshold)
-        pairs |= _similar(members, blocks.by_region.get((family, None), []), placed, threshold)
+        block = blocks.by_region[(family, region)]
+        near = blocks.near(("region", family, region), block, stems)
+        pairs |= _similar(members, block, stems, threshold, near)
+        regionless = blocks.by_region.get((family, None), [])
+        pairs |= _similar(members, regionless, placed, threshold, family_near)
+    numbered: dict[tuple[str | None, str], list[int]] = {}
     for index in sources:
         number = nodes[index].value("doc_number")
         if number:
-            partners = blocks.by_number[(nodes[index].family, _squash(number))]
-            pairs.update((min(index, j), max(index, j)) for j in partners if j != index)
+            numbered.setdefault((nodes[index].family, _squash(number)), []).append(index)
+    for key, members in numbered.items():
+        pairs |= _numbered_pairs(members, blocks.by_number[key])
     found: set[int] = set()
     for pair in pairs - scored.keys():
         scored[pair] = _edge_score(nodes[pair[0]], nodes[pair[1]], threshold)
