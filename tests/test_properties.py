@@ -443,3 +443,20 @@ def test_document_facets_equal_their_per_section_definition(items, facts):
     items = [PlainItem(index, kind, path) for index, (kind, path) in enumerate(items)]
     facts = [_fact(*row) for row in facts]
     assert document_facets(items, facts, regions) == _facets_by_definition(items, facts, regions)
+
+
+@settings(max_examples=300, deadline=None)  # the first example imports the linker
+@given(positions=st.integers(90, 10**9))
+def test_dedupe_windows_cover_an_item_and_stay_few_however_long_it_is(positions):
+    from policylens.link.dedupe import MAX_WINDOWS, WINDOW_FLOOR, window_bounds
+
+    bounds = window_bounds(positions)
+    assert len(bounds) <= MAX_WINDOWS
+    assert bounds[0][0] == 0 and max(end for _, end in bounds) == positions
+    assert all(0 <= start < end <= positions for start, end in bounds)
+    smallest = min(end - start for start, end in bounds)
+    # Items of up to ~100,000 shingles keep windows of at most WINDOW_FLOOR: a story of a
+    # few hundred characters fills most of one.
+    if positions <= MAX_WINDOWS * WINDOW_FLOOR // 8:
+        assert smallest <= WINDOW_FLOOR
+    assert smallest <= max(WINDOW_FLOOR, 8 * positions // MAX_WINDOWS + 1)

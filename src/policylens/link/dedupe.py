@@ -72,9 +72,17 @@ WINDOW_START = 1 / 1.2
 WINDOW_FLOOR = 200
 WINDOW_BANDS = 32
 LONG_ITEM = 90
+# Windows of one item, at most: past ~100,000 shingles the smallest windows grow instead.
+# An item of 14 million characters (one 40 MB text with no headings) got 280,000 windows
+# and 18 million band keys: 58 s and 2.2 GB to link it alone. A story copied into such an
+# item is found if it fills a good part of a window of ~8 / MAX_WINDOWS of the item.
+MAX_WINDOWS = 4096
 # Positions whose permuted values are held at once (64 kB each) when an item is sketched.
 ROW_BLOCK = 4096
-BAND_SCHEME = f"{SCHEME}-bands{BANDS}x{ROWS}-windows{WINDOW_FLOOR}x{WINDOW_BANDS}-splitmix64-v2"
+BAND_SCHEME = (
+    f"{SCHEME}-bands{BANDS}x{ROWS}-windows{WINDOW_FLOOR}x{WINDOW_BANDS}"
+    f"-max{MAX_WINDOWS}-splitmix64-v2"
+)
 NOT_WORD = re.compile(r"[\W_]+")
 
 
@@ -261,6 +269,9 @@ def window_bounds(positions: int) -> list[tuple[int, int]]:
     """Return the (start, end) shingle positions of a long item's windows (none if short)."""
     if positions < LONG_ITEM:
         return []
+    # Each size down to ``floor`` has ~2 × positions / width windows: ~8 × positions / floor
+    # in all at most, the smallest being over half the floor.
+    floor = max(WINDOW_FLOOR, -(-8 * positions // MAX_WINDOWS))
     bounds: list[tuple[int, int]] = []
     size = positions * WINDOW_START
     while True:
@@ -270,7 +281,7 @@ def window_bounds(positions: int) -> list[tuple[int, int]]:
         if starts[-1] != positions - width:
             starts.append(positions - width)  # the tail gets a window of its own
         bounds += [(start, start + width) for start in starts]
-        if width <= WINDOW_FLOOR:
+        if width <= floor:
             return bounds
         size /= 2
 
