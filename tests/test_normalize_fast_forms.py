@@ -122,7 +122,9 @@ def _rewrap_reference(text: TrackedText) -> TrackedText:
 # Lines of about one width, so that many texts are taken for hard-wrapped.
 WRAPPED = st.lists(
     st.text(
-        alphabet=st.sampled_from(["元", "宇", "a", "1", " ", "。", "\u3000"]),
+        alphabet=st.sampled_from(
+            ["元", "宇", "a", "1", "Z", "-", " ", "\t", "。", "！", "?", "\u3000", "\U00020000"]
+        ),
         min_size=6,
         max_size=14,
     ),
