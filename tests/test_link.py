@@ -635,6 +635,9 @@ def test_dedupe_shingles_of_many_texts_at_once_are_each_texts_shingles(texts):
         for shingle, key in zip(sequence, keys[low:high], strict=True):
             assert first_key.setdefault(shingle, key) == key
     assert len(set(first_key.values())) == len(first_key)
+    # Worked out a few positions at a time, as a very long text is, they are the same.
+    assert shingled.hashes(block=3).tolist() == hashes
+    assert shingled.keys(block=3).tolist() == keys
 
 
 def test_dedupe_permutations_are_datasketchs_own():

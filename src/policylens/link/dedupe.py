@@ -79,6 +79,9 @@ LONG_ITEM = 90
 MAX_WINDOWS = 4096
 # Positions whose permuted values are held at once (64 kB each) when an item is sketched.
 ROW_BLOCK = 4096
+# Positions whose shingle keys and hashes are worked out at once: one item of 16 million
+# characters made a dozen arrays of that many 8-byte values at once, 1.2 GB.
+POSITIONS_AT_ONCE = 1 << 20
 BAND_SCHEME = (
     f"{SCHEME}-bands{BANDS}x{ROWS}-windows{WINDOW_FLOOR}x{WINDOW_BANDS}"
     f"-max{MAX_WINDOWS}-splitmix64-v2"
@@ -435,33 +438,52 @@ class ShingledTexts:
     points: NDArray[np.uint32]  # the code points of the texts' ``story_text``, joined
     starts: NDArray[np.int64]  # where each position's shingle starts in ``points``
 
-    def keys(self) -> NDArray[np.uint64]:
+    def keys(self, block: int = POSITIONS_AT_ONCE) -> NDArray[np.uint64]:
         """Return an exact 64-bit key of each position's shingle, equal for equal shingles.
 
         Every pair of adjacent characters gets a dense id (fewer than 2**32, as there are
         fewer pairs than characters; a code point takes 21 bits, so a pair's value fits in
-        42), and a shingle, four characters, is the ids of its two halves.
+        42), and a shingle, four characters, is the ids of its two halves. The ids are
+        looked up ``block`` positions at a time.
         """
         if not len(self.starts):
             return np.zeros(0, dtype=np.uint64)
-        wide = self.points.astype(np.uint64)
-        halves = (wide[:-1] << np.uint64(21)) | wide[1:]
-        half_ids = np.unique(halves, return_inverse=True)[1].ravel().astype(np.uint64)
-        return (half_ids[self.starts] << np.uint64(32)) | half_ids[self.starts + 2]
+        halves = self.points[:-1].astype(np.uint64)
+        halves <<= np.uint64(21)
+        halves |= self.points[1:]
+        distinct = np.unique(halves)
+        half_ids = np.empty(len(halves), dtype=np.uint64)
+        for low in range(0, len(halves), block):
+            half_ids[low : low + block] = np.searchsorted(distinct, halves[low : low + block])
+        del halves, distinct
+        keys = np.empty(len(self.starts), dtype=np.uint64)
+        for low in range(0, len(self.starts), block):
+            starts = self.starts[low : low + block]
+            keys[low : low + block] = (half_ids[starts] << np.uint64(32)) | half_ids[starts + 2]
+        return keys
 
-    def hashes(self) -> NDArray[np.uint32]:
+    def hashes(self, block: int = POSITIONS_AT_ONCE) -> NDArray[np.uint32]:
         """Return ``hash32`` of each position's shingle: CRC-32 of its UTF-8 bytes, by the
-        byte table, one byte of every shingle at a time."""
+        byte table, one byte of every shingle at a time, ``block`` positions at a time."""
         table = _crc32_table()
-        sizes = 1 + (self.points >= 0x80) + (self.points >= 0x800) + (self.points >= 0x10000)
-        crc = np.full(len(self.starts), 0xFFFFFFFF, dtype=np.uint32)
-        for offset in range(SHINGLE):
-            point = self.points[self.starts + offset]
-            size = sizes[self.starts + offset]
-            for index in range(4):
-                step = table[(crc ^ _utf8_byte(point, size, index)) & 0xFF] ^ (crc >> 8)
-                crc = np.where(size > index, step, crc)
-        return crc ^ np.uint32(0xFFFFFFFF)
+        crcs = np.empty(len(self.starts), dtype=np.uint32)
+        for low in range(0, len(self.starts), block):
+            crcs[low : low + block] = _crc32(self.points, self.starts[low : low + block], table)
+        return crcs
+
+
+def _crc32(
+    points: NDArray[np.uint32], starts: NDArray[np.int64], table: NDArray[np.uint32]
+) -> NDArray[np.uint32]:
+    """Return the CRC-32 of the UTF-8 bytes of the shingle starting at each of ``starts``."""
+    crc = np.full(len(starts), 0xFFFFFFFF, dtype=np.uint32)
+    for offset in range(SHINGLE):
+        point = points[starts + offset]
+        size = 1 + (point >= 0x80) + (point >= 0x800) + (point >= 0x10000)
+        for index in range(4):
+            step = table[(crc ^ _utf8_byte(point, size, index)) & 0xFF] ^ (crc >> 8)
+            crc = np.where(size > index, step, crc)
+    return crc ^ np.uint32(0xFFFFFFFF)
 
 
 def shingle_texts(texts: Sequence[str]) -> ShingledTexts:
