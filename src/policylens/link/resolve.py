@@ -327,12 +327,17 @@ class _Neighbours:
     places: tuple[dict[int, int], ...]  # node -> its position in each order
 
     @classmethod
-    def of(cls, members: Sequence[int], texts: Sequence[str]) -> _Neighbours:
-        orders = (
-            sorted(members, key=lambda i: (texts[i], i)),
-            sorted(members, key=lambda i: (texts[i][::-1], i)),
-        )
-        return cls(orders, tuple({node: at for at, node in enumerate(o)} for o in orders))
+    def of(cls, members: Sequence[int], texts: Sequence[str] | None) -> _Neighbours:
+        """Sort by text both ways or, without texts (nodes sharing a document number,
+        whose titles may differ in any way), keep node order."""
+        if texts is None:
+            return cls.over([list(members)])
+        by_text = sorted(members, key=lambda i: (texts[i], i))
+        return cls.over([by_text, sorted(members, key=lambda i: (texts[i][::-1], i))])
+
+    @classmethod
+    def over(cls, orders: list[list[int]]) -> _Neighbours:
+        return cls(tuple(orders), tuple({node: at for at, node in enumerate(o)} for o in orders))
 
     def around(self, node: int) -> set[int]:
         """Return the node's neighbours (itself among them)."""
@@ -368,8 +373,9 @@ def candidate_pairs(nodes: Sequence[Node], threshold: float) -> list[Scored]:
         else:
             near = blocks.near(("region", family, region), members, stems)
             pairs |= _similar(members, members, stems, threshold, near)
-    for members in blocks.by_number.values():
-        pairs |= _numbered_pairs(members, members)
+    for key, members in blocks.by_number.items():
+        near = blocks.near(("number", *key), members, None)
+        pairs |= _numbered_pairs(members, members, near)
     scored = []
     for i, j in pairs:
         score = _edge_score(nodes[i], nodes[j], threshold)
@@ -392,20 +398,15 @@ def _best_first(edges: Iterable[Scored]) -> list[Scored]:
     return sorted(edges, key=lambda edge: (-edge[0], edge[1], edge[2]))
 
 
-def _numbered_pairs(left: Sequence[int], members: Sequence[int]) -> set[tuple[int, int]]:
+def _numbered_pairs(
+    left: Sequence[int], members: Sequence[int], near: _Neighbours | None
+) -> set[tuple[int, int]]:
     """Return the pairs of a left node and another node sharing its document number: all
     of them or, past MAX_EXACT_BLOCK nodes (a policy cited by thousands of documents),
-    those at most NEIGHBOURS apart in node order."""
-    if len(members) <= MAX_EXACT_BLOCK:
-        return {(min(i, j), max(i, j)) for i in left for j in members if i != j}
-    place = {node: at for at, node in enumerate(members)}
-    pairs = set()
-    for i in left:
-        at = place[i]
-        for j in members[max(0, at - NEIGHBOURS) : at + NEIGHBOURS + 1]:
-            if i != j:
-                pairs.add((min(i, j), max(i, j)))
-    return pairs
+    its neighbours in node order (``near``)."""
+    if near is not None:
+        return near.pairs(left, members)
+    return {(min(i, j), max(i, j)) for i in left for j in members if i != j}
 
 
 @dataclass(frozen=True, slots=True)
@@ -419,7 +420,7 @@ class _Blocks:
     neighbours: dict[tuple[object, ...], _Neighbours] = field(default_factory=dict)
 
     def near(
-        self, key: tuple[object, ...], members: Sequence[int], texts: Sequence[str]
+        self, key: tuple[object, ...], members: Sequence[int], texts: Sequence[str] | None
     ) -> _Neighbours | None:
         """Return the neighbours in a block of more than MAX_EXACT_BLOCK nodes, else None."""
         if len(members) <= MAX_EXACT_BLOCK:
@@ -480,7 +481,8 @@ def _linked_to(
         if number:
             numbered.setdefault((nodes[index].family, _squash(number)), []).append(index)
     for key, members in numbered.items():
-        pairs |= _numbered_pairs(members, blocks.by_number[key])
+        block = blocks.by_number[key]
+        pairs |= _numbered_pairs(members, block, blocks.near(("number", *key), block, None))
     found: set[int] = set()
     for pair in pairs - scored.keys():
         scored[pair] = _edge_score(nodes[pair[0]], nodes[pair[1]], threshold)
