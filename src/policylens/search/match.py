@@ -132,11 +132,13 @@ def _pg_token_clause(dialect: str, terms: list[QueryTerm], facets: str) -> Colum
 
 def contains(dialect: str, target: Any, needle: str) -> ColumnElement[bool]:
     """Return "target holds needle", ignoring Latin case."""
-    # SQLite's LIKE already ignores ASCII case (and lower() would copy every text);
-    # PostgreSQL's LIKE does not.
+    # SQLite's LIKE already ignores ASCII case (and lower() would copy every text).
     if dialect == "sqlite":
         return target.contains(needle, autoescape=True)
-    return target.icontains(needle, autoescape=True)
+    # PostgreSQL: strpos of both lower-cased, as ILIKE compares them, but planned in
+    # microseconds: ILIKE's selectivity is estimated by matching the pattern against the
+    # column's statistics, a hundred long texts, ~1 ms per word and statement.
+    return func.strpos(func.lower(target), func.lower(literal(needle))) > 0
 
 
 def _term_check(dialect: str, term: QueryTerm) -> ColumnElement[bool]:
