@@ -46,9 +46,12 @@ from policylens.resources import Resources, load_resources
 from policylens.segment import segment
 from policylens.store import Store
 
-CJK_FONTS = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+# TrueType outlines only: fpdf2 gives a CFF font (Noto CJK's) an embedded encoding CMap,
+# which pypdf reads one byte at a time, so such a PDF's text comes back as garbage.
+CJK_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",)
+NO_FONT = (
+    "no TrueType CJK font found (Debian: apt-get install fonts-wqy-microhei): the corpus "
+    "has no PDFs, so pipeline_ratio and store_ratio are those of text documents alone"
 )
 
 
@@ -406,6 +409,8 @@ def run(
     res = load_resources()
     corpus_dir = corpus_dir or Path(__file__).resolve().parents[3] / "examples" / "corpus"
     font = next((Path(f) for f in CJK_FONTS if Path(f).exists()), None)
+    if font is None:
+        log(NO_FONT)
     log(f"generating {docs} documents from {corpus_dir}")
     corpus = generate(corpus_dir, docs, res, seed=seed, font=font)
     size = sum(len(d.data) for d in corpus) / 1e6
@@ -455,6 +460,7 @@ def run(
                 ingested = measure_ingest(folder, url)
             report.extra["postgres_ingest_docs_per_s"] = ingested["docs_per_s"]
         report.extra["pdf_documents"] = sum(1 for d in corpus if d.name.endswith(".pdf"))
+        report.extra["pdf_megabytes"] = round(report.megabytes - report.text_megabytes, 3)
     if search_sizes:
         figures = run_search_bench(search_sizes, pg_url, corpus_dir, seed, log=log)
         report.extra.update(search_report(figures))

@@ -1,0 +1,54 @@
+"""The benchmark's synthetic corpus: its PDF wrappers are real PDFs that ingest reads back."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS, REQUIRE_SERVICES_VARIABLE
+from policylens.bench import CJK_FONTS
+from policylens.bench.corpus import Mix, as_pdf, generate, item_texts
+from policylens.config import load_settings
+from policylens.ingest import Source, load
+
+
+@pytest.fixture(scope="module")
+def cjk_font() -> Path:
+    """Return the CJK font the benchmark wraps PDFs in; skip without one (fail under CI)."""
+    font = next((Path(f) for f in CJK_FONTS if Path(f).exists()), None)
+    if font is not None:
+        return font
+    message = (
+        "the benchmark's PDFs need a TrueType CJK font: install one (Debian: apt-get install "
+        "fonts-wqy-microhei); without it `policylens bench` makes no PDFs"
+    )
+    if os.environ.get(REQUIRE_SERVICES_VARIABLE):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def test_bench_pdf_wrapper_reads_back_as_its_text(cjk_font, res, tmp_path):
+    # The PDFs stand for the library's PDFs: ingest must find their whole text in them.
+    texts = item_texts(CORPUS, res)
+    body = "\n\n".join(texts[:3])
+    path = tmp_path / "wrapped.pdf"
+    path.write_bytes(as_pdf(body, cjk_font))
+    raw = load(Source(str(path)), load_settings(env={}))
+    assert raw.format == "pdf"
+    assert _letters(raw.raw_text) == _letters(body)
+
+
+def test_bench_corpus_wraps_its_pdf_share_as_pdfs(cjk_font, res):
+    corpus = generate(CORPUS, 40, res, seed=3, mix=Mix(pdf=0.5), font=cjk_font)
+    pdfs = [d for d in corpus if d.name.endswith(".pdf")]
+    assert 5 <= len(pdfs) <= 30
+    assert all(d.data.startswith(b"%PDF-") for d in pdfs)
+    without_font = generate(CORPUS, 40, res, seed=3, mix=Mix(pdf=0.5))
+    assert not any(d.name.endswith(".pdf") for d in without_font)
