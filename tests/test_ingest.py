@@ -529,6 +529,16 @@ def test_pdf_mapping_glyphs_to_surrogates_is_stored_with_them_replaced(tmp_path:
     assert (result.status, result.problem) == ("stored", None)
 
 
+def test_pdf_in_a_cff_cjk_font_with_an_embedded_cmap_reads_as_its_text() -> None:
+    # fpdf2 gives a CFF font (Noto Sans CJK) an embedded two-byte encoding CMap, which pypdf
+    # read one byte at a time: NULs between characters, then garbage past the 256th glyph.
+    # cff_cjk.pdf holds five sample-corpus items, 326 distinct characters; the .json, them.
+    path = FORMATS / "cff_cjk.pdf"
+    expected = json.loads(path.with_suffix(".pdf.json").read_text("utf-8"))["text"]
+    raw = load(Source(str(path)), load_settings(env={}))
+    assert re.sub(r"\s+", "", raw.raw_text) == re.sub(r"\s+", "", expected)
+
+
 def test_pdf_with_a_user_password_says_so(tmp_path: Path) -> None:
     path = tmp_path / "locked.pdf"
     path.write_bytes(_encrypted_plan("secret"))

@@ -46,12 +46,15 @@ from policylens.resources import Resources, load_resources
 from policylens.segment import segment
 from policylens.store import Store
 
-# TrueType outlines only: fpdf2 gives a CFF font (Noto CJK's) an embedded encoding CMap,
-# which pypdf reads one byte at a time, so such a PDF's text comes back as garbage.
-CJK_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",)
+# wqy-microhei first: the figures quoted in the README were made with it (Noto CJK's glyphs
+# make PDFs of other sizes, so other byte counts and ratios).
+CJK_FONTS = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+)
 NO_FONT = (
-    "no TrueType CJK font found (Debian: apt-get install fonts-wqy-microhei): the corpus "
-    "has no PDFs, so pipeline_ratio and store_ratio are those of text documents alone"
+    "no CJK font found (Debian: apt-get install fonts-wqy-microhei): the corpus has no "
+    "PDFs, so pipeline_ratio and store_ratio are those of text documents alone"
 )
 
 

@@ -17,7 +17,7 @@ from charset_normalizer import from_bytes
 if TYPE_CHECKING:
     import lxml.html
     from docx.document import Document as DocxDocument
-    from pypdf import PdfReader
+    from pypdf import PageObject, PdfReader
 
 FORMAT_BY_SUFFIX = {
     ".txt": "txt",
@@ -413,6 +413,7 @@ def extract_pdf(data: bytes) -> Extracted:
     texts, failures = [], []
     for page in pages:
         try:
+            _read_embedded_cmaps_as_two_byte(page)
             texts.append(page.extract_text() or "")
         except Exception as exc:  # one damaged page: the others are still worth reading
             texts.append("")
@@ -424,6 +425,34 @@ def extract_pdf(data: bytes) -> Extracted:
             raise FormatError(f"not a readable PDF ({type(first).__name__}: {first})")
         raise FormatError("PDF has no text layer (a scan? OCR it first)")
     return Extracted(text, None, _pdf_title(reader))
+
+
+# A codespace range of two-byte codes in a CMap: <0000> <FFFF>.
+TWO_BYTE_CODESPACE = re.compile(rb"begincodespacerange\s*<[0-9A-Fa-f]{4}>\s*<[0-9A-Fa-f]{4}>")
+
+
+def _read_embedded_cmaps_as_two_byte(page: PageObject) -> None:
+    """Mark the page's composite fonts whose encoding is an embedded two-byte CMap (fpdf2's,
+    for a CFF font such as Noto CJK) as Identity-H, in memory: pypdf reads such a font's
+    text one byte at a time, so past its 256th glyph the text comes back as garbage. Its
+    ToUnicode map still gives each two-byte code its characters."""
+    from pypdf.generic import NameObject, StreamObject
+
+    try:
+        fonts = page["/Resources"].get_object()["/Font"].get_object()
+        for reference in fonts.values():
+            font = reference.get_object()
+            encoding = font.get("/Encoding")
+            encoding = encoding.get_object() if encoding is not None else None
+            if (
+                font.get("/Subtype") == "/Type0"
+                and "/ToUnicode" in font
+                and isinstance(encoding, StreamObject)
+                and TWO_BYTE_CODESPACE.search(encoding.get_data())
+            ):
+                font[NameObject("/Encoding")] = NameObject("/Identity-H")
+    except Exception:  # a damaged or missing font dictionary: pypdf reads the page as it is
+        return
 
 
 def _pdf_title(reader: PdfReader) -> str | None:
