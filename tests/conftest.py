@@ -6,7 +6,7 @@ import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -26,6 +26,14 @@ QUANTITY_PIECES = [
     *("人民币", "美元", "宇宙", "平方米", "万亿", "千万", "2025年", "1.8", "3.5"),
 ]
 REQUIRE_SERVICES_VARIABLE = "POLICYLENS_REQUIRE_SERVICES"
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip with the reason (what to install), or fail when the run must exercise every
+    case (CI sets POLICYLENS_REQUIRE_SERVICES)."""
+    if os.environ.get(REQUIRE_SERVICES_VARIABLE):
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 @dataclass(frozen=True)
@@ -71,9 +79,7 @@ def _postgres_url() -> str:
         f"PostgreSQL tests need a server: install PostgreSQL (Debian: apt-get install postgresql), "
         f"run `bash scripts/start-postgres.sh` and set {PG_URL_VARIABLE} to the URL it prints"
     )
-    if os.environ.get(REQUIRE_SERVICES_VARIABLE):
-        pytest.fail(message)
-    pytest.skip(message)
+    unavailable(message)
 
 
 def postgres_schema(request: pytest.FixtureRequest) -> str:
@@ -123,6 +129,4 @@ def chromium() -> Path:
         "browser tests need Chromium: install it (Debian: apt-get install chromium "
         "chromium-driver); Playwright drives it, no browser download is needed"
     )
-    if os.environ.get(REQUIRE_SERVICES_VARIABLE):
-        pytest.fail(message)
-    pytest.skip(message)
+    unavailable(message)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, REQUIRE_SERVICES_VARIABLE
+from conftest import CORPUS, unavailable
 from policylens.bench import CJK_FONTS
 from policylens.bench.corpus import Mix, as_pdf, generate, item_texts
 from policylens.config import load_settings
@@ -19,13 +18,10 @@ def _installed(font: Path | None) -> Path:
     """Return the font; skip without it (fail under CI, which installs both)."""
     if font is not None and font.exists():
         return font
-    message = (
+    unavailable(
         "the benchmark's PDFs need a CJK font: install one (Debian: apt-get install "
         "fonts-wqy-microhei fonts-noto-cjk); without it `policylens bench` makes no PDFs"
     )
-    if os.environ.get(REQUIRE_SERVICES_VARIABLE):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from conftest import REQUIRE_SERVICES_VARIABLE, corpus_files
+from conftest import corpus_files, unavailable
 from policylens import api
 from policylens.config import DEFAULT_LOCK_TIMEOUT_S, load_settings
 from policylens.serve import create_app
@@ -55,13 +55,6 @@ READ_ONLY_POSTGRESQL = (
     " is read-only (cannot execute INSERT in a read-only transaction); nothing was written; "
     "reading commands still work; to write, connect as a role that may write"
 )
-
-
-def unavailable(reason: str) -> None:
-    """Skip with the reason, or fail when the run must exercise every case (CI)."""
-    if os.environ.get(REQUIRE_SERVICES_VARIABLE):
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 def cli(*args: str, lock_timeout: str = LOCK_TIMEOUT_S) -> subprocess.CompletedProcess[str]:

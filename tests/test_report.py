@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shutil
 import warnings
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from typer.testing import CliRunner
 
-from conftest import CORPUS, REQUIRE_SERVICES_VARIABLE
+from conftest import CORPUS, unavailable
 from policylens import api
 from policylens.cli import app
 from policylens.errors import ExchangeError, MissingFontError, NotFoundError
@@ -206,10 +205,7 @@ def test_compare_json_and_bad_options(kb):
 def cjk_font_or_skip():
     font = find_cjk_font()
     if font is None:
-        message = f"charts need a CJK font: {INSTALL_HINT}"
-        if os.environ.get(REQUIRE_SERVICES_VARIABLE):
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"charts need a CJK font: {INSTALL_HINT}")
     return font
 
 
