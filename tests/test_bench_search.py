@@ -234,3 +234,24 @@ def test_bench_kb_on_postgresql_is_analyzed_after_building(pg_url, pool_file):
         assert set(SEARCHED_TABLES) <= set(analyzed)
     engine.dispose()
     assert api.search("元宇宙", pg_url).total > 0 and build.items >= 300
+
+
+def test_bench_goals_hold_each_measured_figure_to_its_bound():
+    # Only the figures a run measured are held to a goal; "≥" takes the bound, "<" does not.
+    from policylens.bench.goals import goal_checks
+
+    report = {
+        "pipeline_ratio": 0.10,
+        "workers_speedup": 1.69,
+        "search": {"sqlite": {"100000": {"p95_ms": 50.0}}, "postgresql": {"10000": {}}},
+    }
+    checks = {check.name: check for check in goal_checks(report)}
+    assert set(checks) == {
+        "pipeline ÷ floor",
+        "--workers 2 over one worker",
+        "search p95 ms, SQLite, 100 k items",
+    }
+    assert checks["pipeline ÷ floor"].met and checks["pipeline ÷ floor"].goal == "≥ 0.1"
+    assert not checks["--workers 2 over one worker"].met
+    search = checks["search p95 ms, SQLite, 100 k items"]
+    assert (search.value, search.goal, search.met) == (50.0, "< 50", False)

@@ -161,6 +161,16 @@ def test_cli_bench_reports_every_compared_figure_as_json():
     # The seconds are rounded to milliseconds: the speed-up lies between their bounds' ratios.
     one, two, half = report["workers_1_s"], report["workers_2_s"], 0.0005
     assert (one - half) / (two + half) <= report["workers_speedup"] <= (one + half) / (two - half)
+    # Each goal of the issue, against the figure it bounds; search was not measured.
+    goals = {goal["name"]: goal for goal in report["goals"]}
+    assert not any("search" in name for name in goals)
+    ratio = goals["pipeline ÷ floor"]
+    assert (ratio["value"], ratio["goal"]) == (report["pipeline_ratio"], "≥ 0.1")
+    assert ratio["met"] == (report["pipeline_ratio"] >= 0.10)
+    text = goals["pipeline ÷ floor, text documents alone"]
+    assert text["value"] == report["text_pipeline_ratio"]
+    memory = goals["peak RSS MB (the run, its children included)"]
+    assert memory["goal"] == "< 1500" and memory["met"] == (report["peak_rss_mb"] < 1500)
 
 
 @pytest.mark.parametrize("size", ["nan", "inf", "-inf", "1e400", "0", "-0", "-1"])

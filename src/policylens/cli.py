@@ -421,6 +421,7 @@ def bench(
     """Benchmark every stage against the floor (decode + OpenCC) on a synthetic corpus,
     and search latency on knowledge bases of 10 k and 100 k items (1 M with --large)."""
     from policylens.bench import run
+    from policylens.bench.goals import goal_checks
     from policylens.bench.search import LARGE_SIZE
 
     try:
@@ -433,6 +434,8 @@ def bench(
         err.print(f"[dim]bench: {line}[/dim]")
 
     report = run(docs, pg_url=pg, log=log, search_sizes=sizes).to_json()
+    checks = goal_checks(report)
+    report["goals"] = [check.to_json() for check in checks]
     if as_json:
         print_json(report)
         return
@@ -443,6 +446,8 @@ def bench(
     table.add_column("figure")
     table.add_column("value", justify="right")
     for key, value in report.items():
+        if key == "goals":
+            continue
         if key == "stage_mbps":
             for stage, mbps in value.items():
                 table.add_row(f"{stage} MB/s", f"{mbps:g}")
@@ -450,6 +455,13 @@ def bench(
             for name, figure in _flat_figures(key, value):
                 table.add_row(name, "-" if figure is None else escape(f"{figure:g}"))
     out.print(table)
+    goals = Table(title="Goals", title_justify="left")
+    for column in ("figure", "value", "goal", "met"):
+        goals.add_column(column, justify="left" if column == "figure" else "right")
+    for check in checks:
+        met = "[green]yes[/green]" if check.met else "[red]no[/red]"
+        goals.add_row(escape(check.name), f"{check.value:g}", escape(check.goal), met)
+    out.print(goals)
 
 
 def _flat_figures(key: str, value: Any) -> list[tuple[str, Any]]:
