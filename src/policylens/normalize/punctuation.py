@@ -241,8 +241,9 @@ def tidy_spaces(text: TrackedText) -> TrackedText:
 WRAP_MIN_LINES = 4
 WRAP_MIN_SHARE = 0.25
 WRAP_FULL = 0.88  # a line this close to the page width is a wrapped line
-PARAGRAPH_CLOSE = re.compile(r"[。！？!?]\s*$")
-PARAGRAPH_CLOSE_CODES = np.array([ord(c) for c in "。！？!?"])
+PARAGRAPH_CLOSERS = "。！？!?"  # a line ending in one of these closes its paragraph
+PARAGRAPH_CLOSE = re.compile(f"[{PARAGRAPH_CLOSERS}]\\s*$")
+PARAGRAPH_CLOSE_CODES = np.array([ord(c) for c in PARAGRAPH_CLOSERS])
 ASCII_ALNUM_CODES = np.array([c for c in range(0x80) if chr(c).isalnum()])
 
 
