@@ -27,6 +27,7 @@ from typing import Any
 
 from policylens.api import store_outcomes
 from policylens.bench.corpus import SyntheticDocument, generate
+from policylens.bench.goals import goal_checks
 from policylens.bench.link import measure_link, measure_link_batch
 from policylens.bench.search import (
     DEFAULT_SEARCH_SIZES,
@@ -77,13 +78,13 @@ class BenchReport:
         return self.megabytes / total if total else float("inf")
 
     def to_json(self) -> dict[str, Any]:
-        """Return the figures, with the keys runs are compared on."""
+        """Return the figures, with the keys runs are compared on, and the goals they meet."""
         floor = self.mbps("floor")
         pipeline = self.mbps("normalize", "segment", "extract")
         stored = self.mbps("normalize", "segment", "extract", "store")
         stages = {s: round(self.mbps(s), 3) for s in self.seconds}
         text = self._text_figures()
-        return {
+        figures = {
             "documents": self.documents,
             "megabytes": round(self.megabytes, 3),
             "cores": self.cores,
@@ -101,6 +102,7 @@ class BenchReport:
             "rss_mb_after": self.rss_mb,
             "peak_rss_mb": round(peak_rss_mb(), 1),
         }
+        return figures | {"goals": [check.to_json() for check in goal_checks(figures)]}
 
     def _text_figures(self) -> dict[str, float]:
         """Return floor, pipeline and their ratio over the documents that are not PDFs."""
