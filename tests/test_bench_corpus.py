@@ -12,6 +12,7 @@ from policylens.bench import CJK_FONTS
 from policylens.bench.corpus import Mix, as_pdf, generate, item_texts
 from policylens.config import load_settings
 from policylens.ingest import Source, load
+from policylens.normalize import normalize
 
 
 def _installed(font: Path | None) -> Path:
@@ -55,3 +56,32 @@ def test_bench_corpus_wraps_its_pdf_share_as_pdfs(cjk_font, res):
     assert all(d.data.startswith(b"%PDF-") for d in pdfs)
     without_font = generate(CORPUS, 40, res, seed=3, mix=Mix(pdf=0.5))
     assert not any(d.name.endswith(".pdf") for d in without_font)
+
+
+def _shingles(text: str) -> set[str]:
+    return {text[i : i + 5] for i in range(len(text) - 4)}
+
+
+def _clean_letters(path: Path, res) -> str:
+    raw = load(Source(str(path)), load_settings(env={}))
+    return _letters(normalize(raw.raw_text, res).text)
+
+
+def test_bench_near_duplicates_republish_an_earlier_document(res, tmp_path):
+    # Each near duplicate is an earlier document's text, cut and with a figure changed, in
+    # any wrapper (traditional script and HTML included): linking has real pairs to find.
+    corpus = generate(CORPUS, 60, res, seed=3, mix=Mix(near_duplicates=0.3, pdf=0.0))
+    letters = {}
+    for document in corpus:
+        (tmp_path / document.name).write_bytes(document.data)
+        letters[document.name] = _clean_letters(tmp_path / document.name, res)
+    near = [d.name for d in corpus if "-near." in d.name]
+    assert len(near) >= 8
+    for position, document in enumerate(corpus):
+        if document.name not in near:
+            continue
+        own = _shingles(letters[document.name])
+        earlier = [letters[e.name] for e in corpus[:position]]
+        best = max(len(own & _shingles(text)) / len(own) for text in earlier)
+        assert best >= 0.9, document.name
+        assert letters[document.name] not in earlier, document.name

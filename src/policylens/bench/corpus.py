@@ -38,6 +38,7 @@ PLACES = (
 )
 PLACE = re.compile("|".join(PLACES))
 NUMBER = re.compile(r"(?<![\d.])(\d{2,4})(?=\s*(?:亿元|万元|家|个))")
+DIGITS = re.compile(r"\d+")
 DATE = re.compile(r"(\d{1,2})月(\d{1,2})日")
 GLOSSES = {
     "产": "(chǎn)",
@@ -137,6 +138,7 @@ def generate(
     rng = random.Random(seed)
     pool = item_texts(corpus, res)
     documents: list[SyntheticDocument] = []
+    bodies: list[str] = []  # the text of each fresh or near-duplicate document, in order
     while len(documents) < count:
         index = len(documents)
         roll = rng.random()
@@ -145,11 +147,11 @@ def generate(
                 SyntheticDocument(f"d{index:06d}-copy.txt", rng.choice(documents).data)
             )
             continue
-        body = "\n\n".join(
-            vary(rng.choice(pool), rng) for _ in range(rng.randint(*mix.items_per_document))
-        )
-        if roll < mix.exact_duplicates + mix.near_duplicates and documents:
-            body = body[: len(body) * 9 // 10]  # a near duplicate of a fresh document
+        if bodies and roll < mix.exact_duplicates + mix.near_duplicates:
+            body, name = near_duplicate(rng.choice(bodies), rng), f"d{index:06d}-near"
+        else:
+            body, name = fresh_body(pool, mix, rng), f"d{index:06d}"
+        bodies.append(body)
         shape = rng.random()
         title = body.splitlines()[0][:40]
         if shape < mix.traditional:
@@ -160,5 +162,23 @@ def generate(
             data, suffix = as_pdf(body, font), "pdf"
         else:
             data, suffix = body.encode("gb18030" if rng.random() < 0.2 else "utf-8"), "txt"
-        documents.append(SyntheticDocument(f"d{index:06d}.{suffix}", data))
+        documents.append(SyntheticDocument(f"{name}.{suffix}", data))
     return documents
+
+
+def fresh_body(pool: list[str], mix: Mix, rng: random.Random) -> str:
+    """Return the text of a new document: items of the pool, each varied."""
+    count = rng.randint(*mix.items_per_document)
+    return "\n\n".join(vary(rng.choice(pool), rng) for _ in range(count))
+
+
+def near_duplicate(body: str, rng: random.Random) -> str:
+    """Return an earlier document's text as another source republishes it: its last tenth
+    cut and one of its figures changed (in whatever wrapper the new document gets)."""
+    body = body[: len(body) * 9 // 10]
+    figures = list(DIGITS.finditer(body))
+    if not figures:
+        return body
+    figure = rng.choice(figures)
+    changed = str(int(figure.group(0)) + rng.randint(1, 9))
+    return body[: figure.start()] + changed + body[figure.end() :]
