@@ -185,15 +185,18 @@ def test_search_facet_counts_are_those_of_every_matchs_stored_values(kb):
     ["元宇宙", "区块链 元宇宙", "数字人", "NFT", "产业 发展", "数字经济发展 2025", "产业数字"],
 )
 @pytest.mark.parametrize("min_take", [match.COARSE_MIN_TAKE, 1])
+@pytest.mark.parametrize("window_slack", [match.WINDOW_SLACK, 0.01])
 def test_search_newest_matches_after_a_probe_are_the_newest_matches(
-    kb, words, min_take, monkeypatch
+    kb, words, min_take, window_slack, monkeypatch
 ):
-    # PostgreSQL checks the newest rows first, then the older ones one way or another (a
-    # phrase: its index candidates, window after window); small probes and windows here take
-    # every path, and each must give the plain query's rows.
+    # PostgreSQL checks the newest rows first, then the older ones one way or another (by
+    # the index, window of ids after window; a phrase: its index candidates, then only they
+    # are checked); small probes, takes and windows here take every path, and each must give
+    # the plain query's rows.
     monkeypatch.setattr(match, "COARSE_MIN_TAKE", min_take)
+    monkeypatch.setattr(match, "WINDOW_SLACK", window_slack)  # 0.01: windows of the probe's size
     if min_take == 1:
-        monkeypatch.setattr(match, "COARSE_SLACK", 1.0)  # windows of exactly what is wanted
+        monkeypatch.setattr(match, "COARSE_SLACK", 1.0)  # takes of exactly what is wanted
     terms = query_terms(words)
     store = Store(kb)
     try:
@@ -207,6 +210,28 @@ def test_search_newest_matches_after_a_probe_are_the_newest_matches(
                 for probe, limit in ((3, 5), (3, 50), (40, 30), (40, 2000), (400, 7), (1, 1)):
                     rows = newest_matches(connection, query, limit, probe, coarse=coarse)
                     assert [row[0] for row in rows] == plain[:limit]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("words", ["元宇宙", "NFT", "产业 发展"])
+def test_search_indexed_matches_window_by_window_are_the_newest_matches(kb, words):
+    """Windows of ids too small to hold what is wanted are followed by larger ones below,
+    down to the oldest id; too large ones are cut by the limit."""
+    if not kb.startswith("postgresql"):  # SQLite's FTS5 query is newest first by itself
+        return
+    terms = query_terms(words)
+    store = Store(kb)
+    try:
+        with store.engine.connect() as connection:
+            query = match_query("postgresql", terms, FilterTokens())
+            plain = list(connection.scalars(query))
+            top = connection.scalar(select(func.max(SearchItemRow.id)))
+            assert len(plain) > 3
+            for window in (1, 2, 9, top, 10**9):
+                for wanted in (1, 3, len(plain), len(plain) + 5):
+                    rows = match._indexed_matches(connection, query, wanted, top, window)
+                    assert [row[0] for row in rows] == plain[:wanted]
     finally:
         store.close()
 
@@ -233,9 +258,13 @@ def test_search_coarse_match_holds_every_match_and_is_none_without_a_phrase(kb):
 
 
 @pytest.mark.parametrize("words", ["产业数字", "产业创新", "产业应用", "企业发展"])
-def test_search_checked_candidates_window_by_window_are_the_newest_matches(kb, words, monkeypatch):
-    """Candidates that are not matches (产业 and 创新 apart) make windows come up short:
-    the next window starts below the last, and nothing is checked twice or skipped."""
+@pytest.mark.parametrize("window", [1, 5, 10**9])
+def test_search_checked_candidates_window_by_window_are_the_newest_matches(
+    kb, words, window, monkeypatch
+):
+    """Candidates that are not matches (产业 and 创新 apart) make takes come up short, and
+    windows of ids hold too few candidates or too many to take: the next take starts below
+    the last, and nothing is checked twice or skipped."""
     if not kb.startswith("postgresql"):  # FTS5 answers phrases itself: no candidates
         assert match.coarse_match("sqlite", query_terms(words), FilterTokens()) is None
         return
@@ -252,7 +281,7 @@ def test_search_checked_candidates_window_by_window_are_the_newest_matches(kb, w
             candidates = connection.scalar(select(func.count()).where(coarse))
             assert plain and candidates > len(plain)
             for wanted in range(1, len(plain) + 3):
-                rows = match._checked_candidates(connection, query, coarse, wanted, top)
+                rows = match._checked_candidates(connection, query, coarse, wanted, top, window)
                 assert [row[0] for row in rows] == plain[:wanted]
     finally:
         store.close()

@@ -51,18 +51,23 @@ from policylens.store.search_tables import FTS_TABLE, SearchItemRow
 
 COUNT_CAP = 1_000  # matches counted, and whose facets are read (the newest)
 PROBE_ROWS = 300  # PostgreSQL: the newest rows checked one by one: how dense are matches?
-# PostgreSQL: checking an index hit costs this many rows checked in id order (measured at
-# 100 k items: ~19 µs a hit, its heap page and tsvector read out of order, ~7 µs a row).
-RECHECK_COST = 2.5
-# PostgreSQL, a phrase query: an index hit of its tokens ANDed (no tsvector read, the index
-# answers that exactly) costs this many rows checked in id order (~4 µs a hit at 100 k).
-COARSE_HIT_COST = 0.6
+# PostgreSQL costs, in rows checked in id order (~2.9 µs a row at 100 k items: each row's
+# tsvector read from TOAST storage and decompressed). Measured with ``policylens bench``'s
+# knowledge base of 100 k items:
+# - an index hit the GIN index answers exactly (tokens ANDed, no positions: its heap row is
+#   read, not its tsvector): ~1.2-1.4 µs with the index's own reading, ~0.5 µs for tens of
+#   thousands of hits (rows share heap pages);
+INDEX_HIT_COST = 0.45
+# - an index candidate checked by primary key (a phrase: its tsvector read out of order):
+#   ~6.5 µs a candidate.
+RECHECK_COST = 2.2
 COARSE_SLACK = 1.25  # candidates taken per match wanted (nearly every hit is a phrase match)
 COARSE_MIN_TAKE = 64  # candidates taken at least (a round trip costs more than 64 checks)
+WINDOW_SLACK = 1.5  # ids searched per match expected at the probe's density
 # PostgreSQL planner settings: rows checked by primary key (newest first), or found by GIN.
 # JIT is off for both: a scan's estimate is large enough for compiling, which costs more.
 SCAN = {"jit": "off", "enable_bitmapscan": "off", "enable_seqscan": "off"}
-INDEXED = {"jit": "off", "enable_indexscan": "off", "enable_seqscan": "off"}
+INDEXED = {"jit": "off", "enable_indexscan": "off", "enable_seqscan": "off", "work_mem": "32MB"}
 
 _FTS = table(FTS_TABLE, column("rowid", Integer))
 
@@ -281,8 +286,8 @@ def _scan_is_cheaper(
     scanned = wanted * probed / found  # rows checked until enough are found
     hits = found / probed * rows_left  # index hits
     if coarse:
-        return scanned < COARSE_HIT_COST * hits + RECHECK_COST * wanted * COARSE_SLACK
-    return scanned < RECHECK_COST * hits
+        return scanned < INDEX_HIT_COST * hits + RECHECK_COST * wanted * COARSE_SLACK
+    return scanned < INDEX_HIT_COST * hits
 
 
 def newest_matches(
@@ -297,8 +302,8 @@ def newest_matches(
     On PostgreSQL the newest ``probe`` rows are checked first, in one short index scan (a
     title hit of a common word is often there). Beyond, the older rows are checked newest
     first while matches were dense there, else found through the GIN index (``coarse``: the
-    newest index candidates, then only they are checked); the planner alone would take a
-    common word for a rare one and check every match.
+    newest index candidates, then only they are checked) in windows of ids sized by that
+    density; the planner alone would take a common word for a rare one and check every match.
     """
     if connection.dialect.name != "postgresql":
         return connection.execute(query.limit(limit)).all()
@@ -312,12 +317,10 @@ def newest_matches(
     if _scan_is_cheaper(len(rows), probe, wanted, edge, coarse is not None):
         with planner_settings(connection, **SCAN):
             return [*rows, *connection.execute(_older(query, edge).limit(wanted)).all()]
+    window = first_window(len(rows), probe, wanted, edge)
     if coarse is not None:
-        return [*rows, *_checked_candidates(connection, query, coarse, wanted, edge)]
-    # The GIN index, then the hits sorted: left to itself, the planner takes a rare word for
-    # a common one and scans the primary key, checking tens of thousands of rows.
-    with planner_settings(connection, **INDEXED):
-        return [*rows, *connection.execute(_older(query, edge).limit(wanted)).all()]
+        return [*rows, *_checked_candidates(connection, query, coarse, wanted, edge, window)]
+    return [*rows, *_indexed_matches(connection, query, wanted, edge, window)]
 
 
 def newest_matching(
@@ -336,8 +339,42 @@ def newest_matching(
     return newest_matches(connection, query, limit, coarse=coarse)
 
 
-def _older(query: Select[Any], edge: int) -> Select[Any]:
-    return query.where(SearchItemRow.id <= edge)
+def first_window(found: int, probed: int, wanted: int, rows_left: int) -> int:
+    """Return how many ids below the probe should hold ``wanted`` matches, at the density
+    of ``found`` in the newest ``probed`` rows, with slack (all of them if none was found)."""
+    if not found:
+        return rows_left
+    return min(rows_left, max(math.ceil(wanted * probed / found * WINDOW_SLACK), probed))
+
+
+def _id_range(edge: int, low: int = 0) -> list[ColumnElement[bool]]:
+    """Return the tests of ids in (``low``, ``edge``]."""
+    # A window's lower bound lets the GIN hits be ANDed with a primary-key range, so only
+    # the window's heap pages are read; the whole range would only cost its bitmap.
+    below = [SearchItemRow.id <= edge]
+    return [*below, SearchItemRow.id > low] if low > 0 else below
+
+
+def _older(query: Select[Any], edge: int, low: int = 0) -> Select[Any]:
+    """Return the query's rows with ids in (``low``, ``edge``]."""
+    return query.where(*_id_range(edge, low))
+
+
+def _indexed_matches(
+    connection: Connection, query: Select[Any], wanted: int, edge: int, window: int
+) -> list[Row[Any]]:
+    """Return the newest ``wanted`` rows of ``query`` at or below id ``edge``, found by the
+    GIN index window after window of ids, each twice as large as the one before."""
+    rows: list[Row[Any]] = []
+    while len(rows) < wanted and edge > 0:
+        low = max(edge - window, 0)
+        # The GIN index, then the hits sorted: left to itself, the planner takes a rare word
+        # for a common one and scans the primary key, checking tens of thousands of rows.
+        with planner_settings(connection, **INDEXED):
+            older = _older(query, edge, low).limit(wanted - len(rows))
+            rows.extend(connection.execute(older).all())
+        edge, window = low, window * 2
+    return rows
 
 
 def _checked_candidates(
@@ -346,26 +383,30 @@ def _checked_candidates(
     coarse: ColumnElement[bool],
     wanted: int,
     edge: int,
+    window: int,
 ) -> list[Row[Any]]:
     """Return the newest ``wanted`` rows of ``query`` at or below id ``edge``: the newest
-    candidates ``coarse`` finds in the index are checked by ``query``, window after window,
-    each twice as large, until enough match or no candidates are left."""
+    candidates ``coarse`` finds in the index, window of ids after window, are checked by
+    ``query``, windows and candidates taken each twice as many as before, until enough match
+    or no ids are left."""
     rows: list[Row[Any]] = []
     take = max(math.ceil(wanted * COARSE_SLACK), COARSE_MIN_TAKE)
-    while len(rows) < wanted:
-        candidates = select(SearchItemRow.id).where(coarse, SearchItemRow.id <= edge)
+    while len(rows) < wanted and edge > 0:
+        low = max(edge - window, 0)
+        # The ids tested before the tokens: a title hit the planner keeps as a filter on
+        # the rest of the words reads the tsvector of only the window's rows.
+        candidates = select(SearchItemRow.id).where(*_id_range(edge, low), coarse)
         newest = candidates.order_by(SearchItemRow.id.desc()).limit(take)
         with planner_settings(connection, **INDEXED):
             ids = connection.scalars(newest).all()
-        if not ids:
-            break
-        # The candidates by primary key, each checked: not the GIN index again.
-        checked = query.where(SearchItemRow.id == any_(cast(literal(ids), ARRAY(Integer))))
-        with planner_settings(connection, **SCAN):
-            rows.extend(connection.execute(checked.limit(wanted - len(rows))).all())
-        if len(ids) < take:
-            break
-        edge, take = ids[-1] - 1, take * 2
+        if ids:
+            # The candidates by primary key, each checked: not the GIN index again.
+            checked = query.where(SearchItemRow.id == any_(cast(literal(ids), ARRAY(Integer))))
+            with planner_settings(connection, **SCAN):
+                rows.extend(connection.execute(checked.limit(wanted - len(rows))).all())
+        # Candidates left in the window: go on below the last one taken.
+        edge = ids[-1] - 1 if len(ids) == take else low
+        take, window = take * 2, window * 2
     return rows
 
 
