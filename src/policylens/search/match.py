@@ -260,19 +260,39 @@ def planner_settings(connection: Connection, **settings: str) -> Iterator[None]:
     connection.execute(select(*(func.set_config(n, v, True) for n, v in put_back)))
 
 
-def term_count(connection: Connection, term: QueryTerm, cap: int) -> int:
-    """Return how many indexed items hold a term's tokens, counting no further than ``cap``."""
+def indexed_and_term_counts(
+    connection: Connection, terms: list[QueryTerm], cap: int
+) -> tuple[int, list[int]]:
+    """Return the largest index row id (it stands in for the number of indexed items) and
+    how many indexed items hold each term's tokens, counting no further than ``cap`` (on
+    PostgreSQL, every term in one statement)."""
     if connection.dialect.name == "sqlite":
         sql = (
             f"SELECT count(*) FROM (SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q LIMIT :n)"
         )
-        return int(connection.scalar(text(sql), {"q": fts_expression([term]), "n": cap}) or 0)
-    tsquery = _tsquery(tsquery_expression([term]))
-    inner = select(literal(1)).where(SearchItemRow.terms.op("@@")(tsquery)).limit(cap)
+        counts = [
+            int(connection.scalar(text(sql), {"q": fts_expression([term]), "n": cap}) or 0)
+            for term in terms
+        ]
+        return int(connection.scalar(select(func.max(SearchItemRow.id))) or 0), counts
+    subqueries = [
+        select(func.count())
+        .select_from(
+            select(literal(1))
+            .where(SearchItemRow.terms.op("@@")(_tsquery(tsquery_expression([term]))))
+            .limit(cap)
+            .subquery()
+        )
+        .scalar_subquery()
+        for term in terms
+    ]
+    # Read by the primary key's end: the GIN index's settings would make it a heap scan.
+    top = connection.scalar(select(func.max(SearchItemRow.id))) or 0
     # From the GIN index: tokens without positions need no row read beyond the heap's,
     # where checking rows one by one reads (and decompresses) each one's tsvector.
     with planner_settings(connection, **INDEXED):
-        return int(connection.scalar(select(func.count()).select_from(inner.subquery())) or 0)
+        counts = connection.execute(select(*subqueries)).one()
+    return int(top), [int(count or 0) for count in counts]
 
 
 def _scan_is_cheaper(

@@ -18,9 +18,9 @@ from policylens.search.filters import FilterTokens, filter_tokens
 from policylens.search.match import (
     COUNT_CAP,
     facet_counts,
+    indexed_and_term_counts,
     match_query,
     newest_matching,
-    term_count,
 )
 from policylens.search.model import (
     FacetCount,
@@ -145,9 +145,8 @@ def term_weights(connection: Connection, terms: list[QueryTerm]) -> list[float]:
     """Return each term's idf weight (all 1.0 for a single term: no need to count)."""
     if len(terms) < 2:
         return [1.0] * len(terms)
-    # The largest id stands in for the number of indexed items: one index lookup.
-    indexed = int(connection.scalar(select(func.max(SearchItemRow.id))) or 1)
-    return [idf(indexed, term_count(connection, term, DF_CAP)) for term in terms]
+    indexed, counts = indexed_and_term_counts(connection, terms, DF_CAP)
+    return [idf(max(indexed, 1), count) for count in counts]
 
 
 def _most_specific(regions: list[str]) -> list[str]:
