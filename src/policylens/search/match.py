@@ -67,7 +67,6 @@ WINDOW_SLACK = 1.5  # ids searched per match expected at the probe's density
 # PostgreSQL planner settings: rows checked by primary key (newest first), or found by GIN.
 # JIT is off for both: a scan's estimate is large enough for compiling, which costs more.
 SCAN = {"jit": "off", "enable_bitmapscan": "off", "enable_seqscan": "off"}
-SESSION_SETTINGS = "policylens.session_settings"  # connection.info key: settings as opened
 INDEXED = {"jit": "off", "enable_indexscan": "off", "enable_seqscan": "off", "work_mem": "32MB"}
 
 _FTS = table(FTS_TABLE, column("rowid", Integer))
@@ -250,29 +249,15 @@ def planner_settings(connection: Connection, **settings: str) -> Iterator[None]:
     """Run the block with some PostgreSQL planner settings, put back afterwards.
 
     The planner prices a word's bigrams as if independent, so it takes a common word for a
-    rare one; where the right plan is known, it is asked for. Not nested: the settings put
-    back are the session's own.
+    rare one; where the right plan is known, it is asked for.
     """
-    old = session_settings(connection, list(settings))
+    names = list(settings)
+    old = connection.execute(select(*(func.current_setting(n) for n in names))).one()
     connection.execute(select(*(func.set_config(n, v, True) for n, v in settings.items())))
     yield
     # Not on an error: the settings are the transaction's own, gone with its rollback.
-    connection.execute(select(*(func.set_config(n, old[n], True) for n in settings)))
-
-
-def session_settings(connection: Connection, names: list[str]) -> dict[str, str]:
-    """Return the connection's own values of some settings, read once per connection.
-
-    Settings are only ever changed here for a transaction (``set_config(..., true)``), so
-    outside ``planner_settings`` they are the session's, the same every time: a search
-    spares a round trip each time it changes them.
-    """
-    known: dict[str, str] = connection.info.setdefault(SESSION_SETTINGS, {})
-    missing = [name for name in names if name not in known]
-    if missing:
-        values = connection.execute(select(*(func.current_setting(n) for n in missing))).one()
-        known.update(zip(missing, values, strict=True))
-    return known
+    put_back = zip(names, old, strict=True)
+    connection.execute(select(*(func.set_config(n, v, True) for n, v in put_back)))
 
 
 def indexed_and_term_counts(
