@@ -236,6 +236,31 @@ def test_search_indexed_matches_window_by_window_are_the_newest_matches(kb, word
         store.close()
 
 
+def test_search_planner_settings_hold_in_the_block_and_are_put_back(kb):
+    """The settings a search asks for are in force in the block only, each time; the SQL
+    they go into takes only setting names and plain values."""
+    if not kb.startswith("postgresql"):
+        return
+    names = ("enable_seqscan", "enable_indexscan", "jit", "work_mem")
+    shown = select(*(func.current_setting(name) for name in names))
+    store = Store(kb)
+    try:
+        with store.engine.connect() as connection:
+            before = tuple(connection.execute(shown).one())
+            for settings in (match.SCAN, match.INDEXED, match.SCAN):
+                with match.planner_settings(connection, **settings):
+                    inside = dict(zip(names, connection.execute(shown).one(), strict=True))
+                    assert {n: v for n, v in inside.items() if n in settings} == {
+                        n: settings[n] for n in names if n in settings
+                    }
+                assert tuple(connection.execute(shown).one()) == before
+            hostile = match.planner_settings(connection, jit="off'; DROP TABLE items; --")
+            with pytest.raises(ValueError, match="not a planner setting"), hostile:
+                pass
+    finally:
+        store.close()
+
+
 def test_search_coarse_match_holds_every_match_and_is_none_without_a_phrase(kb):
     """The index candidates of a phrase query are a superset of its matches."""
     store = Store(kb)

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -68,6 +69,9 @@ WINDOW_SLACK = 1.5  # ids searched per match expected at the probe's density
 # JIT is off for both: a scan's estimate is large enough for compiling, which costs more.
 SCAN = {"jit": "off", "enable_bitmapscan": "off", "enable_seqscan": "off"}
 INDEXED = {"jit": "off", "enable_indexscan": "off", "enable_seqscan": "off", "work_mem": "32MB"}
+
+_SETTING_NAME = re.compile(r"[a-z_]+")
+_SETTING_VALUE = re.compile(r"[A-Za-z0-9]+")
 
 _FTS = table(FTS_TABLE, column("rowid", Integer))
 
@@ -251,13 +255,15 @@ def planner_settings(connection: Connection, **settings: str) -> Iterator[None]:
     The planner prices a word's bigrams as if independent, so it takes a common word for a
     rare one; where the right plan is known, it is asked for.
     """
-    names = list(settings)
-    old = connection.execute(select(*(func.current_setting(n) for n in names))).one()
-    connection.execute(select(*(func.set_config(n, v, True) for n, v in settings.items())))
+    for name, value in settings.items():  # they go into the SQL text: code's own names
+        if not (_SETTING_NAME.fullmatch(name) and _SETTING_VALUE.fullmatch(value)):
+            raise ValueError(f"not a planner setting: {name}={value!r}")
+    # Each change is one round trip of plain SQL (a search makes about ten): put back, a
+    # setting takes the session's own value, as no session setting is ever changed here.
+    connection.exec_driver_sql("; ".join(f"SET LOCAL {n} = '{v}'" for n, v in settings.items()))
     yield
     # Not on an error: the settings are the transaction's own, gone with its rollback.
-    put_back = zip(names, old, strict=True)
-    connection.execute(select(*(func.set_config(n, v, True) for n, v in put_back)))
+    connection.exec_driver_sql("; ".join(f"SET LOCAL {n} TO DEFAULT" for n in settings))
 
 
 def indexed_and_term_counts(
