@@ -64,7 +64,7 @@ INDEX_HIT_COST = 0.45
 RECHECK_COST = 2.2
 COARSE_SLACK = 1.25  # candidates taken per match wanted (nearly every hit is a phrase match)
 COARSE_MIN_TAKE = 64  # candidates taken at least (a round trip costs more than 64 checks)
-WINDOW_SLACK = 1.5  # ids searched per match expected at the probe's density
+WINDOW_SLACK = 3.0  # ids searched per match expected at the probe's density
 # PostgreSQL planner settings: rows checked by primary key (newest first), or found by GIN.
 # JIT is off for both: a scan's estimate is large enough for compiling, which costs more.
 SCAN = {"jit": "off", "enable_bitmapscan": "off", "enable_seqscan": "off"}
