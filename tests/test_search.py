@@ -261,6 +261,29 @@ def test_search_planner_settings_hold_in_the_block_and_are_put_back(kb):
         store.close()
 
 
+def test_search_term_counts_are_kept_until_anything_is_indexed(db_url, documents):
+    """A word's count is kept with the connection; once a document is indexed (the index's
+    largest row id moves on), it is counted afresh, the new document's items included."""
+    terms = query_terms("元宇宙 区块链")
+    store = Store(db_url)
+    try:
+        store.save(documents[0])
+        with store.engine.connect() as connection:
+            top, first = match.indexed_and_term_counts(connection, terms, 1_000)
+            assert match.indexed_and_term_counts(connection, terms, 1_000) == (top, first)
+            kept = connection.info[match.TERM_COUNTS][1]
+            assert set(kept) == {("元宇宙", 1_000), ("区块链", 1_000)}
+            connection.rollback()  # a new transaction sees what is stored meanwhile
+            for document in documents[1:]:
+                store.save(document)
+            fresh_top, fresh = match.indexed_and_term_counts(connection, terms, 1_000)
+        with store.engine.connect() as other:
+            assert match._count_terms(other, terms, 1_000) == fresh
+        assert fresh_top > top and fresh[0] > first[0]
+    finally:
+        store.close()
+
+
 def test_search_coarse_match_holds_every_match_and_is_none_without_a_phrase(kb):
     """The index candidates of a phrase query are a superset of its matches."""
     store = Store(kb)
