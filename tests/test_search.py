@@ -18,8 +18,9 @@ from policylens.ingest import Source, load
 from policylens.pipeline import process
 from policylens.search import match
 from policylens.search.facets import FacetValue, document_facets, unpack_facets
-from policylens.search.filters import FilterTokens
+from policylens.search.filters import FilterTokens, filter_tokens
 from policylens.search.match import match_query, newest_matches
+from policylens.search.model import SearchRequest
 from policylens.search.rank import occurrences
 from policylens.search.regions import RegionTable
 from policylens.search.snippet import make_snippet
@@ -301,6 +302,37 @@ def test_search_coarse_match_holds_every_match_and_is_none_without_a_phrase(kb):
                 candidates = select(SearchItemRow.item_id).where(coarse)
                 assert matches and matches <= set(connection.scalars(candidates))
             assert match.coarse_match(dialect, query_terms("NFT 产业"), FilterTokens()) is None
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"kind": ("行动计划",)},
+        {"region": ("上海",)},
+        {"fact_type": ("target",), "date_from": "2022"},
+        {"kind": ("no-such-kind",)},
+    ],
+)
+@pytest.mark.parametrize("window_slack", [match.WINDOW_SLACK, 0.01])
+def test_search_oldest_matches_of_filters_alone_are_in_document_order(
+    kb, filters, window_slack, monkeypatch
+):
+    """Filters without words list in document order: PostgreSQL probes the oldest rows,
+    then takes newer ones in id order or by the index, window after window; every path
+    gives the plain query's rows."""
+    monkeypatch.setattr(match, "WINDOW_SLACK", window_slack)
+    store = Store(kb)
+    try:
+        with store.engine.connect() as connection:
+            request = SearchRequest("", limit=10, **filters)
+            query = match_query(connection.dialect.name, [], filter_tokens(connection, request))
+            plain = list(connection.scalars(query))
+            assert plain or filters == {"kind": ("no-such-kind",)}
+            for probe, limit in ((3, 5), (3, 50), (40, 30), (40, 2000), (400, 7), (1, 1)):
+                rows = match.oldest_matches(connection, query, limit, probe)
+                assert [row[0] for row in rows] == plain[:limit]
     finally:
         store.close()
 

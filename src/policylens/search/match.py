@@ -423,6 +423,46 @@ def _indexed_matches(
     return rows
 
 
+def oldest_matches(
+    connection: Connection, query: Select[Any], limit: int, probe: int = PROBE_ROWS
+) -> Sequence[Row[Any]]:
+    """Return the first ``limit`` rows of a match query without words (filters only), in
+    document order: oldest first.
+
+    As ``newest_matches``, mirrored: on PostgreSQL the oldest ``probe`` rows are checked
+    first; beyond, newer rows are checked in id order while matches were dense there, else
+    found through the GIN index in windows of ids. Left alone, the planner checks rows in id
+    order however rare the filter's values (a region in a sixth of the items: 42 ms at
+    100 k items, where the index takes a few).
+    """
+    if connection.dialect.name != "postgresql":
+        return connection.execute(query.limit(limit)).all()
+    bottom, top = connection.execute(
+        select(func.min(SearchItemRow.id), func.max(SearchItemRow.id))
+    ).one()
+    if bottom is None:
+        return []
+    edge = bottom + probe  # ids below are probed
+    with planner_settings(connection, **SCAN):
+        rows = connection.execute(query.where(SearchItemRow.id < edge).limit(limit)).all()
+    if len(rows) >= limit or edge > top:
+        return rows
+    wanted, rows_left = limit - len(rows), top - edge + 1
+    if _scan_is_cheaper(len(rows), probe, wanted, rows_left):
+        with planner_settings(connection, **SCAN):
+            newer = query.where(SearchItemRow.id >= edge).limit(wanted)
+            return [*rows, *connection.execute(newer).all()]
+    window = first_window(len(rows), probe, wanted, rows_left)
+    out = list(rows)
+    while len(out) < limit and edge <= top:
+        high = edge + window
+        with planner_settings(connection, **INDEXED):
+            newer = query.where(SearchItemRow.id >= edge, SearchItemRow.id < high)
+            out.extend(connection.execute(newer.limit(limit - len(out))).all())
+        edge, window = high, window * 2
+    return out
+
+
 def _checked_candidates(
     connection: Connection,
     query: Select[Any],

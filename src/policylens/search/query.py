@@ -21,6 +21,7 @@ from policylens.search.match import (
     indexed_and_term_counts,
     match_query,
     newest_matching,
+    oldest_matches,
 )
 from policylens.search.model import (
     FacetCount,
@@ -246,7 +247,7 @@ def run_search(engine: Engine, request: SearchRequest) -> SearchPage:
             rows = newest_matching(connection, terms, filters, COUNT_CAP + 1, columns=packed)
         else:  # filters alone list in document order
             matches = match_query(engine.dialect.name, terms, filters).add_columns(*packed)
-            rows = connection.execute(matches.limit(COUNT_CAP + 1)).all()
+            rows = oldest_matches(connection, matches, COUNT_CAP + 1)
         exact = len(rows) <= COUNT_CAP
         rows = rows[:COUNT_CAP]
         ids = [row[0] for row in rows]
