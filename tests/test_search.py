@@ -285,22 +285,28 @@ def test_search_term_counts_are_kept_until_anything_is_indexed(db_url, documents
         store.close()
 
 
-def test_search_coarse_match_holds_every_match_and_is_none_without_a_phrase(kb):
-    """The index candidates of a phrase query are a superset of its matches."""
+@pytest.mark.parametrize("title", [False, True])
+def test_search_coarse_match_holds_every_match_and_is_none_without_a_phrase(kb, title):
+    """The index candidates of a phrase query are a superset of its matches, with filters
+    or without, and with a word in the title (one word: the title's index alone)."""
     store = Store(kb)
     try:
         with store.engine.connect() as connection:
             dialect = connection.dialect.name
+            plans = filter_tokens(connection, SearchRequest("", kind=("行动计划",)))
             for words in ("元宇宙", "数字经济发展", "区块链 元宇宙", "NFT 数字藏品"):
                 terms = query_terms(words)
-                coarse = match.coarse_match(dialect, terms, FilterTokens())
-                if dialect == "sqlite":
-                    assert coarse is None
-                    continue
-                assert coarse is not None
-                matches = set(connection.scalars(match_query(dialect, terms, FilterTokens())))
-                candidates = select(SearchItemRow.item_id).where(coarse)
-                assert matches and matches <= set(connection.scalars(candidates))
+                for filters in (FilterTokens(), plans):
+                    coarse = match.coarse_match(dialect, terms, filters, title)
+                    if dialect == "sqlite":
+                        assert coarse is None
+                        continue
+                    assert coarse is not None
+                    query = match_query(dialect, terms, filters, title)
+                    matches = set(connection.scalars(query))
+                    candidates = select(SearchItemRow.item_id).where(coarse)
+                    assert matches <= set(connection.scalars(candidates))
+                    assert matches or title or filters is plans
             assert match.coarse_match(dialect, query_terms("NFT 产业"), FilterTokens()) is None
     finally:
         store.close()
