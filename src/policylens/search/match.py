@@ -431,13 +431,20 @@ def _indexed_matches(
     rows: list[Row[Any]] = []
     while len(rows) < wanted and edge > 0:
         low = max(edge - window, 0)
-        # The GIN index, then the hits sorted: left to itself, the planner takes a rare word
-        # for a common one and scans the primary key, checking tens of thousands of rows.
-        with planner_settings(connection, **INDEXED):
-            older = _older(query, edge, low).limit(wanted - len(rows))
-            rows.extend(connection.execute(older).all())
+        rows.extend(_indexed_rows(connection, query, edge, low, wanted - len(rows)))
         edge, window = low, window * 2
     return rows
+
+
+def _indexed_rows(
+    connection: Connection, query: Select[Any], edge: int, low: int, limit: int
+) -> Sequence[Row[Any]]:
+    """Return the first ``limit`` rows of ``query`` with ids in (``low``, ``edge``], found by
+    the GIN index."""
+    # The GIN index, then the hits sorted: left to itself, the planner takes a rare word for
+    # a common one and scans the primary key, checking tens of thousands of rows.
+    with planner_settings(connection, **INDEXED):
+        return connection.execute(_older(query, edge, low).limit(limit)).all()
 
 
 def oldest_matches(
@@ -472,10 +479,8 @@ def oldest_matches(
     window = first_window(len(rows), probe, wanted, rows_left)
     out = list(rows)
     while len(out) < limit and edge <= top:
-        high = edge + window
-        with planner_settings(connection, **INDEXED):
-            newer = query.where(SearchItemRow.id >= edge, SearchItemRow.id < high)
-            out.extend(connection.execute(newer.limit(limit - len(out))).all())
+        high = edge + window  # ids in [edge, high): (edge - 1, high - 1]
+        out.extend(_indexed_rows(connection, query, high - 1, edge - 1, limit - len(out)))
         edge, window = high, window * 2
     return out
 
