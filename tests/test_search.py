@@ -215,6 +215,28 @@ def test_search_newest_matches_after_a_probe_are_the_newest_matches(
         store.close()
 
 
+@pytest.mark.parametrize(
+    ("found", "wanted", "rows_left", "coarse", "scan"),
+    [
+        # 发展 at 100 k items: 216 of the newest 300 rows match; checking ~1,100 rows in id
+        # order (4 ms) beats reading the index's 72,000 hits (5.5 ms).
+        (216, 785, 99_705, False, True),
+        # 元宇宙 医疗 at 100 k items: one row in six; 6,000 rows checked in id order took 31 ms,
+        # the index's candidates in a window of ids and then their check 15 ms.
+        (47, 953, 99_405, True, False),
+        (47, 953, 99_405, False, False),
+        # At 1 M items the index's lists are ten times as long; the rows to check are not.
+        (47, 953, 999_405, True, True),
+        (216, 785, 999_705, False, True),
+        # Nothing in the probe: the matches are rare, the index finds them.
+        (0, 1_000, 99_705, False, False),
+        (0, 1_000, 99_705, True, False),
+    ],
+)
+def test_search_scan_or_index_is_chosen_by_measured_costs(found, wanted, rows_left, coarse, scan):
+    assert match._scan_is_cheaper(found, 300, wanted, rows_left, coarse) is scan
+
+
 @pytest.mark.parametrize("words", ["元宇宙", "NFT", "产业 发展"])
 def test_search_indexed_matches_window_by_window_are_the_newest_matches(kb, words):
     """Windows of ids too small to hold what is wanted are followed by larger ones below,

@@ -53,12 +53,13 @@ from policylens.store.search_tables import FTS_TABLE, SearchItemRow
 COUNT_CAP = 1_000  # matches counted, and whose facets are read (the newest)
 PROBE_ROWS = 300  # PostgreSQL: the newest rows checked one by one: how dense are matches?
 # PostgreSQL costs, in rows checked in id order (~2.9 µs a row at 100 k items: each row's
-# tsvector read from TOAST storage and decompressed). Measured with ``policylens bench``'s
-# knowledge base of 100 k items:
-# - an index hit the GIN index answers exactly (tokens ANDed, no positions: its heap row is
-#   read, not its tsvector): ~1.2-1.4 µs with the index's own reading, ~0.5 µs for tens of
-#   thousands of hits (rows share heap pages);
-INDEX_HIT_COST = 0.45
+# tsvector, ~4 KB that neither pglz nor lz4 compresses, read from TOAST storage). Measured
+# with ``policylens bench``'s knowledge base of 100 k items:
+# - the GIN index's lists of a query's tokens, read whole whatever window of ids is asked
+#   for: ~0.065 µs a hit over all rows (the lists of 发展, 72 k hits: 4.3 ms);
+INDEX_LIST_COST = 0.022
+# - a hit inside the window of ids, its heap row read (not its tsvector): ~0.4 µs;
+WINDOW_HIT_COST = 0.15
 # - an index candidate checked by primary key (a phrase: its tsvector read out of order):
 #   ~6.5 µs a candidate.
 RECHECK_COST = 2.2
@@ -238,11 +239,17 @@ def coarse_match(
     as_tsquery = _tsquery if facets else _unread_tsquery
     clauses = [SearchItemRow.terms.op("@@")(as_tsquery(tokens))]
     if title:
-        any_term = as_tsquery(tsquery_expression(terms, any_term=True))
-        in_title = SearchItemRow.title_terms.op("@@")(any_term)
+        any_term = tsquery_expression(terms, any_term=True)
         # One word and no filter: a title holding its tokens is an item holding them (the
         # item's tokens take in its title's), so the title's index alone gives candidates.
-        clauses = [in_title] if len(terms) == 1 and not facets else [*clauses, in_title]
+        if len(terms) == 1 and not facets:
+            clauses = [SearchItemRow.title_terms.op("@@")(as_tsquery(any_term))]
+        else:
+            # Read, so priced well: a test of the window's rows (titles' tsvectors are short,
+            # kept in the row) beside the words' index. Left unread, it was priced as rare as
+            # the words, and the two indexes ANDed were taken without the window of ids:
+            # every hit's heap row read (22 ms for 元宇宙 医疗 at 100 k items, 3.7 ms so).
+            clauses.append(SearchItemRow.title_terms.op("@@")(_tsquery(any_term)))
     if filters.document_id is not None:
         clauses.append(SearchItemRow.document_id == filters.document_id)
     return and_(*clauses)
@@ -342,15 +349,19 @@ def _scan_is_cheaper(
     found: int, probed: int, wanted: int, rows_left: int, coarse: bool = False
 ) -> bool:
     """Return whether the next ``wanted`` matches are cheaper to find by checking older rows
-    newest first than by the GIN index, given ``found`` in the newest ``probed`` rows
-    (``coarse``: the index gives candidates, of which only the newest are checked)."""
+    newest first than by the GIN index in windows of ids, given ``found`` in the newest
+    ``probed`` rows (``coarse``: the index gives candidates, of which only the newest are
+    checked)."""
     if not found:
         return False
-    scanned = wanted * probed / found  # rows checked until enough are found
-    hits = found / probed * rows_left  # index hits
+    density = found / probed
+    scanned = wanted / density  # rows checked until enough are found
+    # The index reads its lists of every hit, and the heap rows of the first window's only.
+    in_window = density * first_window(found, probed, wanted, rows_left)
+    indexed = INDEX_LIST_COST * density * rows_left + WINDOW_HIT_COST * in_window
     if coarse:
-        return scanned < INDEX_HIT_COST * hits + RECHECK_COST * wanted * COARSE_SLACK
-    return scanned < INDEX_HIT_COST * hits
+        indexed += RECHECK_COST * wanted * COARSE_SLACK
+    return scanned < indexed
 
 
 def newest_matches(
