@@ -253,7 +253,8 @@ def test_search_indexed_matches_window_by_window_are_the_newest_matches(kb, word
             assert len(plain) > 3
             for window in (1, 2, 9, top, 10**9):
                 for wanted in (1, 3, len(plain), len(plain) + 5):
-                    rows = match._indexed_matches(connection, query, wanted, top, window)
+                    windows = match._windows((0, top), window, newest=True)
+                    rows = match._indexed_matches(connection, query, wanted, windows)
                     assert [row[0] for row in rows] == plain[:wanted]
     finally:
         store.close()
@@ -389,7 +390,8 @@ def test_search_checked_candidates_window_by_window_are_the_newest_matches(
             candidates = connection.scalar(select(func.count()).where(coarse))
             assert plain and candidates > len(plain)
             for wanted in range(1, len(plain) + 3):
-                rows = match._checked_candidates(connection, query, coarse, wanted, top, window)
+                span = (0, top)
+                rows = match._checked_candidates(connection, query, coarse, wanted, span, window)
                 assert [row[0] for row in rows] == plain[:wanted]
     finally:
         store.close()

@@ -295,17 +295,19 @@ def planner_settings(connection: Connection, **settings: str) -> Iterator[None]:
 
 
 def indexed_and_term_counts(
-    connection: Connection, terms: list[QueryTerm], cap: int
+    connection: Connection, terms: list[QueryTerm], cap: int, top: int | None = None
 ) -> tuple[int, list[int]]:
-    """Return the largest index row id (it stands in for the number of indexed items) and
-    how many indexed items hold each term's tokens, counting no further than ``cap``.
+    """Return the largest index row id (it stands in for the number of indexed items; read
+    unless given as ``top``) and how many indexed items hold each term's tokens, counting no
+    further than ``cap``.
 
     Counts are kept with the connection while its index's largest row id stays the same
     (indexing anything adds rows): a word searched again is not counted again. On
     PostgreSQL a count reads the GIN index's whole list of each token (~3 ms for a common
     word at 100 k items), and searches repeat their words.
     """
-    top = int(connection.scalar(select(func.max(SearchItemRow.id))) or 0)
+    if top is None:
+        top = int(connection.scalar(select(func.max(SearchItemRow.id))) or 0)
     kept = connection.info.get(TERM_COUNTS)
     if kept is None or kept[0] != top or len(kept[1]) > TERM_COUNTS_KEPT:
         kept = connection.info[TERM_COUNTS] = (top, {})
@@ -364,12 +366,21 @@ def _scan_is_cheaper(
     return scanned < indexed
 
 
+def index_bounds(connection: Connection) -> tuple[int, int] | None:
+    """Return the smallest and largest row ids of the search index (None when it is empty)."""
+    low, high = connection.execute(
+        select(func.min(SearchItemRow.id), func.max(SearchItemRow.id))
+    ).one()
+    return None if high is None else (int(low), int(high))
+
+
 def newest_matches(
     connection: Connection,
     query: Select[Any],
     limit: int,
     probe: int = PROBE_ROWS,
     coarse: ColumnElement[bool] | None = None,
+    bounds: tuple[int, int] | None = None,
 ) -> Sequence[Row[Any]]:
     """Return the first ``limit`` rows of a match query, newest first.
 
@@ -378,23 +389,64 @@ def newest_matches(
     first while matches were dense there, else found through the GIN index (``coarse``: the
     newest index candidates, then only they are checked) in windows of ids sized by that
     density; the planner alone would take a common word for a rare one and check every match.
+    ``bounds``: the index's ids (``index_bounds``), when the caller has them already.
     """
+    return _matches_in_order(connection, query, limit, probe, coarse, bounds, newest=True)
+
+
+def oldest_matches(
+    connection: Connection,
+    query: Select[Any],
+    limit: int,
+    probe: int = PROBE_ROWS,
+    bounds: tuple[int, int] | None = None,
+) -> Sequence[Row[Any]]:
+    """Return the first ``limit`` rows of a match query without words (filters only), in
+    document order: oldest first.
+
+    As ``newest_matches``, from the other end: left alone, the planner checks rows in id
+    order however rare the filter's values (a region in a sixth of the items: 42 ms at
+    100 k items, where the index takes a few).
+    """
+    return _matches_in_order(connection, query, limit, probe, None, bounds, newest=False)
+
+
+def _matches_in_order(
+    connection: Connection,
+    query: Select[Any],
+    limit: int,
+    probe: int,
+    coarse: ColumnElement[bool] | None,
+    bounds: tuple[int, int] | None,
+    newest: bool,
+) -> Sequence[Row[Any]]:
+    """Return the first ``limit`` rows of ``query``, whose order is the ids' (``newest``:
+    descending): the ``probe`` ids at the start of that order checked one by one, then the
+    rest in id order or by the index, as the probe's density makes cheaper."""
     if connection.dialect.name != "postgresql":
         return connection.execute(query.limit(limit)).all()
-    top = connection.scalar(select(func.max(SearchItemRow.id))) or 0
-    edge = top - probe
+    bounds = bounds or index_bounds(connection)
+    if bounds is None:
+        return []
+    first, last = bounds[0] - 1, bounds[1]  # every id is in (first, last]
+    if newest:
+        probed, rest = (last - probe, last), (first, last - probe)
+    else:
+        probed, rest = (first, first + probe), (first + probe, last)
     with planner_settings(connection, **SCAN):  # else the GIN index, for every match
-        rows = connection.execute(query.where(SearchItemRow.id > edge).limit(limit)).all()
-    if len(rows) >= limit or edge <= 0:
+        rows = connection.execute(_within(query, *probed).limit(limit)).all()
+    rows_left = rest[1] - rest[0]
+    if len(rows) >= limit or rows_left <= 0:
         return rows
     wanted = limit - len(rows)
-    if _scan_is_cheaper(len(rows), probe, wanted, edge, coarse is not None):
+    if _scan_is_cheaper(len(rows), probe, wanted, rows_left, coarse is not None):
         with planner_settings(connection, **SCAN):
-            return [*rows, *connection.execute(_older(query, edge).limit(wanted)).all()]
-    window = first_window(len(rows), probe, wanted, edge)
+            return [*rows, *connection.execute(_within(query, *rest).limit(wanted)).all()]
+    window = first_window(len(rows), probe, wanted, rows_left)
     if coarse is not None:
-        return [*rows, *_checked_candidates(connection, query, coarse, wanted, edge, window)]
-    return [*rows, *_indexed_matches(connection, query, wanted, edge, window)]
+        return [*rows, *_checked_candidates(connection, query, coarse, wanted, rest, window)]
+    windows = _windows(rest, window, newest)
+    return [*rows, *_indexed_matches(connection, query, wanted, windows)]
 
 
 def newest_matching(
@@ -404,96 +456,71 @@ def newest_matching(
     limit: int,
     title: bool = False,
     columns: tuple[Any, ...] = (),
+    bounds: tuple[int, int] | None = None,
 ) -> Sequence[Row[Any]]:
     """Return the newest ``limit`` matches (item id, then ``columns``) of words and filters
     (``title``: a word in the title), the match query and its index candidates built together."""
     dialect = connection.dialect.name
     query = match_query(dialect, terms, filters, title).add_columns(*columns)
     coarse = coarse_match(dialect, terms, filters, title)
-    return newest_matches(connection, query, limit, coarse=coarse)
+    return newest_matches(connection, query, limit, coarse=coarse, bounds=bounds)
 
 
 def first_window(found: int, probed: int, wanted: int, rows_left: int) -> int:
-    """Return how many ids below the probe should hold ``wanted`` matches, at the density
-    of ``found`` in the newest ``probed`` rows, with slack (all of them if none was found)."""
+    """Return how many ids beyond the probe should hold ``wanted`` matches, at the density
+    of ``found`` in the ``probed`` rows, with slack (all of them if none was found)."""
     if not found:
         return rows_left
     return min(rows_left, max(math.ceil(wanted * probed / found * WINDOW_SLACK), probed))
 
 
-def _id_range(edge: int, low: int = 0) -> list[ColumnElement[bool]]:
-    """Return the tests of ids in (``low``, ``edge``]."""
-    # A window's lower bound lets the GIN hits be ANDed with a primary-key range, so only
-    # the window's heap pages are read; the whole range would only cost its bitmap.
-    below = [SearchItemRow.id <= edge]
+def _windows(span: tuple[int, int], size: int, newest: bool) -> Iterator[tuple[int, int]]:
+    """Yield windows of ids ``(low, high]`` that cover ``span`` (one such range) from its
+    newest end (``newest``) or its oldest, each twice as large as the one before."""
+    low, high = span
+    while low < high:
+        if newest:
+            start = max(high - size, low)
+            yield start, high
+            high = start
+        else:
+            end = min(low + size, high)
+            yield low, end
+            low = end
+        size *= 2
+
+
+def _id_range(low: int, high: int) -> list[ColumnElement[bool]]:
+    """Return the tests of ids in (``low``, ``high``]."""
+    # A window's bounds let the GIN hits be ANDed with a primary-key range, so only the
+    # window's heap pages are read; a bound below every id would only cost its bitmap.
+    below = [SearchItemRow.id <= high]
     return [*below, SearchItemRow.id > low] if low > 0 else below
 
 
-def _older(query: Select[Any], edge: int, low: int = 0) -> Select[Any]:
-    """Return the query's rows with ids in (``low``, ``edge``]."""
-    return query.where(*_id_range(edge, low))
+def _within(query: Select[Any], low: int, high: int) -> Select[Any]:
+    """Return the query's rows with ids in (``low``, ``high``]."""
+    return query.where(*_id_range(low, high))
 
 
 def _indexed_matches(
-    connection: Connection, query: Select[Any], wanted: int, edge: int, window: int
+    connection: Connection,
+    query: Select[Any],
+    wanted: int,
+    windows: Iterable[tuple[int, int]],
 ) -> list[Row[Any]]:
-    """Return the newest ``wanted`` rows of ``query`` at or below id ``edge``, found by the
-    GIN index window after window of ids, each twice as large as the one before."""
+    """Return the first ``wanted`` rows of ``query`` in these windows of ids, in their
+    order, each found by the GIN index."""
     rows: list[Row[Any]] = []
-    while len(rows) < wanted and edge > 0:
-        low = max(edge - window, 0)
-        rows.extend(_indexed_rows(connection, query, edge, low, wanted - len(rows)))
-        edge, window = low, window * 2
+    for low, high in windows:
+        if len(rows) >= wanted:
+            break
+        # The GIN index, then the hits sorted: left to itself, the planner takes a rare word
+        # for a common one and scans the primary key, checking tens of thousands of rows.
+        with planner_settings(connection, **INDEXED):
+            window = _within(query, low, high).limit(wanted - len(rows))
+            rows.extend(connection.execute(window).all())
     return rows
-
-
-def _indexed_rows(
-    connection: Connection, query: Select[Any], edge: int, low: int, limit: int
-) -> Sequence[Row[Any]]:
-    """Return the first ``limit`` rows of ``query`` with ids in (``low``, ``edge``], found by
-    the GIN index."""
-    # The GIN index, then the hits sorted: left to itself, the planner takes a rare word for
-    # a common one and scans the primary key, checking tens of thousands of rows.
-    with planner_settings(connection, **INDEXED):
-        return connection.execute(_older(query, edge, low).limit(limit)).all()
-
-
-def oldest_matches(
-    connection: Connection, query: Select[Any], limit: int, probe: int = PROBE_ROWS
-) -> Sequence[Row[Any]]:
-    """Return the first ``limit`` rows of a match query without words (filters only), in
-    document order: oldest first.
-
-    As ``newest_matches``, mirrored: on PostgreSQL the oldest ``probe`` rows are checked
-    first; beyond, newer rows are checked in id order while matches were dense there, else
-    found through the GIN index in windows of ids. Left alone, the planner checks rows in id
-    order however rare the filter's values (a region in a sixth of the items: 42 ms at
-    100 k items, where the index takes a few).
-    """
-    if connection.dialect.name != "postgresql":
-        return connection.execute(query.limit(limit)).all()
-    bottom, top = connection.execute(
-        select(func.min(SearchItemRow.id), func.max(SearchItemRow.id))
-    ).one()
-    if bottom is None:
-        return []
-    edge = bottom + probe  # ids below are probed
-    with planner_settings(connection, **SCAN):
-        rows = connection.execute(query.where(SearchItemRow.id < edge).limit(limit)).all()
-    if len(rows) >= limit or edge > top:
-        return rows
-    wanted, rows_left = limit - len(rows), top - edge + 1
-    if _scan_is_cheaper(len(rows), probe, wanted, rows_left):
-        with planner_settings(connection, **SCAN):
-            newer = query.where(SearchItemRow.id >= edge).limit(wanted)
-            return [*rows, *connection.execute(newer).all()]
-    window = first_window(len(rows), probe, wanted, rows_left)
-    out = list(rows)
-    while len(out) < limit and edge <= top:
-        high = edge + window  # ids in [edge, high): (edge - 1, high - 1]
-        out.extend(_indexed_rows(connection, query, high - 1, edge - 1, limit - len(out)))
-        edge, window = high, window * 2
-    return out
 
 
 def _checked_candidates(
@@ -501,20 +528,21 @@ def _checked_candidates(
     query: Select[Any],
     coarse: ColumnElement[bool],
     wanted: int,
-    edge: int,
+    span: tuple[int, int],
     window: int,
 ) -> list[Row[Any]]:
-    """Return the newest ``wanted`` rows of ``query`` at or below id ``edge``: the newest
-    candidates ``coarse`` finds in the index, window of ids after window, are checked by
-    ``query``, windows and candidates taken each twice as many as before, until enough match
-    or no ids are left."""
+    """Return the newest ``wanted`` rows of ``query`` with ids in ``span`` ((low, high]):
+    the newest candidates ``coarse`` finds in the index, window of ids after window, are
+    checked by ``query``, windows and candidates taken each twice as many as before, until
+    enough match or no ids are left."""
     rows: list[Row[Any]] = []
+    bottom, edge = span
     take = max(math.ceil(wanted * COARSE_SLACK), COARSE_MIN_TAKE)
-    while len(rows) < wanted and edge > 0:
-        low = max(edge - window, 0)
+    while len(rows) < wanted and edge > bottom:
+        low = max(edge - window, bottom)
         # The ids tested before the tokens: a title hit the planner keeps as a filter on
         # the rest of the words reads the tsvector of only the window's rows.
-        candidates = select(SearchItemRow.id).where(*_id_range(edge, low), coarse)
+        candidates = select(SearchItemRow.id).where(*_id_range(low, edge), coarse)
         newest = candidates.order_by(SearchItemRow.id.desc()).limit(take)
         with planner_settings(connection, **INDEXED):
             ids = connection.scalars(newest).all()

@@ -18,6 +18,7 @@ from policylens.search.filters import FilterTokens, filter_tokens
 from policylens.search.match import (
     COUNT_CAP,
     facet_counts,
+    index_bounds,
     indexed_and_term_counts,
     match_query,
     newest_matching,
@@ -129,6 +130,7 @@ def _pool_ids(
     filters: FilterTokens,
     newest: list[int],
     size: int,
+    bounds: tuple[int, int] | None,
 ) -> list[int]:
     """Return the ids of the matches to rank (at most 2 × ``size``), given the newest matches.
 
@@ -137,16 +139,19 @@ def _pool_ids(
     """
     if len(newest) <= size:
         return newest
-    titled = newest_matching(connection, terms, filters, size, title=True)
+    titled = newest_matching(connection, terms, filters, size, title=True, bounds=bounds)
     titled_ids = [row[0] for row in titled]
     return list(dict.fromkeys([*titled_ids, *newest[:size]]))
 
 
-def term_weights(connection: Connection, terms: list[QueryTerm]) -> list[float]:
-    """Return each term's idf weight (all 1.0 for a single term: no need to count)."""
+def term_weights(
+    connection: Connection, terms: list[QueryTerm], top: int | None = None
+) -> list[float]:
+    """Return each term's idf weight (all 1.0 for a single term: no need to count), given
+    the index's largest row id if known."""
     if len(terms) < 2:
         return [1.0] * len(terms)
-    indexed, counts = indexed_and_term_counts(connection, terms, DF_CAP)
+    indexed, counts = indexed_and_term_counts(connection, terms, DF_CAP, top)
     return [idf(max(indexed, 1), count) for count in counts]
 
 
@@ -240,14 +245,17 @@ def run_search(engine: Engine, request: SearchRequest) -> SearchPage:
         request = replace(request, topic=resolve_topics(request.topic, load_topic_words()))
     with engine.connect() as connection:
         filters = filter_tokens(connection, request)
+        bounds = index_bounds(connection)  # read once: every match query below starts there
         # One pass over the index: the newest COUNT_CAP + 1 matches, with their packed facet
         # values, give the total, the facet counts and the pool to rank.
         packed = (SearchItemRow.facet_values,)
         if terms:
-            rows = newest_matching(connection, terms, filters, COUNT_CAP + 1, columns=packed)
+            rows = newest_matching(
+                connection, terms, filters, COUNT_CAP + 1, columns=packed, bounds=bounds
+            )
         else:  # filters alone list in document order
             matches = match_query(engine.dialect.name, terms, filters).add_columns(*packed)
-            rows = oldest_matches(connection, matches, COUNT_CAP + 1)
+            rows = oldest_matches(connection, matches, COUNT_CAP + 1, bounds=bounds)
         exact = len(rows) <= COUNT_CAP
         rows = rows[:COUNT_CAP]
         ids = [row[0] for row in rows]
@@ -268,9 +276,10 @@ def run_search(engine: Engine, request: SearchRequest) -> SearchPage:
             scored = [(0.0, c) for c in candidates]
         else:
             size = max(POOL, request.offset + request.limit)
-            pool_ids = _pool_ids(connection, terms, filters, ids, size)
+            pool_ids = _pool_ids(connection, terms, filters, ids, size, bounds)
             pool, displays = _candidates(connection, pool_ids)
-            ranked = rank(pool, terms, term_weights(connection, terms))
+            top = bounds[1] if bounds else 0
+            ranked = rank(pool, terms, term_weights(connection, terms, top))
             scored = ranked[request.offset : request.offset + request.limit]
         return replace(page, results=_hits(connection, scored, displays, terms))
 
