@@ -16,7 +16,7 @@ from policylens.config import load_settings
 from policylens.errors import SearchError
 from policylens.ingest import Source, load
 from policylens.pipeline import process
-from policylens.search import match
+from policylens.search import match, query
 from policylens.search.facets import FacetValue, document_facets, unpack_facets
 from policylens.search.filters import FilterTokens, filter_tokens
 from policylens.search.match import match_query, newest_matches
@@ -331,6 +331,43 @@ def test_search_coarse_match_holds_every_match_and_is_none_without_a_phrase(kb, 
                     assert matches <= set(connection.scalars(candidates))
                     assert matches or title or filters is plans
             assert match.coarse_match(dialect, query_terms("NFT 产业"), FilterTokens()) is None
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("words", ["元宇宙", "区块链 元宇宙", "数字经济发展", "产业 发展", "NFT"])
+def test_search_title_pool_from_the_newest_matches_is_the_title_querys(kb, words):
+    """On PostgreSQL the title hits read with the newest matches stand in for a search of
+    title hits of its own: however few newest matches were read (older title hits are then
+    searched below them), with filters or without, the ranking pool is the same."""
+    terms = query_terms(words)
+    if not kb.startswith("postgresql"):  # the title test is part of FTS5's query
+        assert match.title_hit("sqlite", terms) is None
+        return
+    title_hit = match.title_hit("postgresql", terms)
+    assert title_hit is not None
+    columns = (SearchItemRow.id, title_hit.label("title_hit"))
+    store = Store(kb)
+    try:
+        with store.engine.connect() as connection:
+            bounds = match.index_bounds(connection)
+            plans = filter_tokens(connection, SearchRequest("", kind=("行动计划",)))
+            for filters in (FilterTokens(), plans):
+                matches = match.newest_matching(
+                    connection, terms, filters, 10_000, columns=columns, bounds=bounds
+                )
+                titled = [row.item_id for row in matches if row.title_hit]
+                assert titled or filters is plans or words == "数字经济发展"  # in no title
+                for read in (1, 2, 5, 20, len(matches)):
+                    rows = matches[: read + 1]  # as a search reads one more than it counts
+                    hits = query._title_hits(rows, every_match=len(rows) <= read)
+                    newest = [row.item_id for row in rows[:read]]
+                    for size in (1, 2, 4, 10):
+                        searched = query._pool_ids(connection, terms, filters, newest, size, bounds)
+                        pool = query._pool_ids(
+                            connection, terms, filters, newest, size, bounds, hits
+                        )
+                        assert pool == searched
     finally:
         store.close()
 

@@ -203,6 +203,16 @@ def _sqlite_match(terms: list[QueryTerm], filters: FilterTokens, title: bool) ->
     return query.order_by(_FTS.c.rowid.desc() if terms else _FTS.c.rowid)
 
 
+def title_hit(dialect: str, terms: list[QueryTerm]) -> ColumnElement[bool] | None:
+    """Return PostgreSQL's test of a match for a word in its title (what ``match_query``
+    adds with ``title``), to be read with the matches; None on SQLite, whose title test is
+    part of its FTS5 query."""
+    if dialect == "sqlite" or not terms:
+        return None
+    any_term = _tsquery(tsquery_expression(terms, any_term=True))
+    return SearchItemRow.title_terms.bool_op("@@")(any_term)
+
+
 def _postgres_match(
     dialect: str, terms: list[QueryTerm], filters: FilterTokens, title: bool
 ) -> Select[Any]:
@@ -211,8 +221,7 @@ def _postgres_match(
     if terms:
         query = query.where(_pg_token_clause(dialect, terms, tsquery_filters(filters)))
         if title:
-            any_term = _tsquery(tsquery_expression(terms, any_term=True))
-            query = query.where(SearchItemRow.title_terms.op("@@")(any_term))
+            query = query.where(title_hit(dialect, terms))
         return query.order_by(SearchItemRow.id.desc())
     if filters.groups:
         query = query.where(SearchItemRow.terms.op("@@")(_tsquery(tsquery_filters(filters))))

@@ -8,10 +8,11 @@ results show (document, facet values), and a page's matched facts in one more.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, select
+from sqlalchemy import Connection, Engine, Row, bindparam, func, select
 
 from policylens.search.facets import DATE, REGION, TOPIC, unpack_facets
 from policylens.search.filters import FilterTokens, filter_tokens
@@ -23,6 +24,7 @@ from policylens.search.match import (
     match_query,
     newest_matching,
     oldest_matches,
+    title_hit,
 )
 from policylens.search.model import (
     FacetCount,
@@ -124,6 +126,23 @@ def _candidates(
     return candidates, displays
 
 
+@dataclass(frozen=True, slots=True)
+class TitleHits:
+    """The matches with a word in the title among the newest matches, read with them
+    (PostgreSQL), newest first; ``below``: the row id under which older matches may be
+    (None: the newest matches are every match)."""
+
+    ids: list[int]
+    below: int | None
+
+
+def _title_hits(rows: Sequence[Row[Any]], every_match: bool) -> TitleHits:
+    """Return the title hits of matches read with their row id and ``title_hit``."""
+    return TitleHits(
+        [row.item_id for row in rows if row.title_hit], None if every_match else rows[-1].id
+    )
+
+
 def _pool_ids(
     connection: Connection,
     terms: list[QueryTerm],
@@ -131,16 +150,26 @@ def _pool_ids(
     newest: list[int],
     size: int,
     bounds: tuple[int, int] | None,
+    title_hits: TitleHits | None = None,
 ) -> list[int]:
     """Return the ids of the matches to rank (at most 2 × ``size``), given the newest matches.
 
     All of them when at most ``size`` match; else the newest with a term in the title and
-    the newest of all.
+    the newest of all. The title hits read with the newest matches (``title_hits``) are the
+    newest title hits: only when they are too few are older ones searched, below them.
     """
     if len(newest) <= size:
         return newest
-    titled = newest_matching(connection, terms, filters, size, title=True, bounds=bounds)
-    titled_ids = [row[0] for row in titled]
+    if title_hits is None:
+        titled = newest_matching(connection, terms, filters, size, title=True, bounds=bounds)
+        titled_ids = [row[0] for row in titled]
+    else:
+        titled_ids = title_hits.ids[:size]
+        if len(titled_ids) < size and bounds and title_hits.below is not None:
+            older = (bounds[0], title_hits.below - 1)
+            wanted = size - len(titled_ids)
+            titled = newest_matching(connection, terms, filters, wanted, title=True, bounds=older)
+            titled_ids += [row[0] for row in titled]
     return list(dict.fromkeys([*titled_ids, *newest[:size]]))
 
 
@@ -249,6 +278,11 @@ def run_search(engine: Engine, request: SearchRequest) -> SearchPage:
         # One pass over the index: the newest COUNT_CAP + 1 matches, with their packed facet
         # values, give the total, the facet counts and the pool to rank.
         packed = (SearchItemRow.facet_values,)
+        # PostgreSQL: whether each has a word in its title too, so the title pool below is
+        # mostly among these (its own search: ~5-8 ms at 100 k items; this test, ~0.3 ms).
+        titled = title_hit(engine.dialect.name, terms)
+        if titled is not None:
+            packed = (*packed, SearchItemRow.id, titled.label("title_hit"))
         if terms:
             rows = newest_matching(
                 connection, terms, filters, COUNT_CAP + 1, columns=packed, bounds=bounds
@@ -257,6 +291,7 @@ def run_search(engine: Engine, request: SearchRequest) -> SearchPage:
             matches = match_query(engine.dialect.name, terms, filters).add_columns(*packed)
             rows = oldest_matches(connection, matches, COUNT_CAP + 1, bounds=bounds)
         exact = len(rows) <= COUNT_CAP
+        title_hits = _title_hits(rows, exact) if titled is not None and rows else None
         rows = rows[:COUNT_CAP]
         ids = [row[0] for row in rows]
         page = SearchPage(
@@ -276,7 +311,7 @@ def run_search(engine: Engine, request: SearchRequest) -> SearchPage:
             scored = [(0.0, c) for c in candidates]
         else:
             size = max(POOL, request.offset + request.limit)
-            pool_ids = _pool_ids(connection, terms, filters, ids, size, bounds)
+            pool_ids = _pool_ids(connection, terms, filters, ids, size, bounds, title_hits)
             pool, displays = _candidates(connection, pool_ids)
             top = bounds[1] if bounds else 0
             ranked = rank(pool, terms, term_weights(connection, terms, top))
