@@ -377,8 +377,13 @@ def _scan_is_cheaper(
 
 def index_bounds(connection: Connection) -> tuple[int, int] | None:
     """Return the smallest and largest row ids of the search index (None when it is empty)."""
+    # One subquery each: SQLite answers a lone min() or max() from the primary key's end,
+    # both in one SELECT by reading every row.
     low, high = connection.execute(
-        select(func.min(SearchItemRow.id), func.max(SearchItemRow.id))
+        select(
+            select(func.min(SearchItemRow.id)).scalar_subquery(),
+            select(func.max(SearchItemRow.id)).scalar_subquery(),
+        )
     ).one()
     return None if high is None else (int(low), int(high))
 
