@@ -6,7 +6,7 @@ import json
 from collections import Counter
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
 from typer.testing import CliRunner
 
 from conftest import PlainFact, PlainItem, corpus_files, postgres_schema
@@ -331,6 +331,35 @@ def test_search_coarse_match_holds_every_match_and_is_none_without_a_phrase(kb, 
                     assert matches <= set(connection.scalars(candidates))
                     assert matches or title or filters is plans
             assert match.coarse_match(dialect, query_terms("NFT 产业"), FilterTokens()) is None
+    finally:
+        store.close()
+
+
+def test_search_index_bounds_are_read_from_the_primary_keys_ends(kb):
+    """A search starts by reading the index's smallest and largest ids: the ends of its
+    primary key, never every row (SQLite reads every row for min() and max() in one SELECT)."""
+    store = Store(kb)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    try:
+        with store.engine.connect() as connection:
+            event.listen(connection, "before_cursor_execute", record)
+            low, high = match.index_bounds(connection)
+            event.remove(connection, "before_cursor_execute", record)
+            ids = select(func.min(SearchItemRow.id), func.max(SearchItemRow.id))
+            assert (low, high) == tuple(connection.execute(ids).one())
+            (statement,) = [sql for sql in statements if "search_items" in sql]
+            if connection.dialect.name == "sqlite":
+                plan = [
+                    row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement)
+                ]
+                assert not any(step.startswith("SCAN search_items") for step in plan), plan
+            else:
+                plan = [row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement)]
+                assert not any("Seq Scan" in step for step in plan), plan
     finally:
         store.close()
 
