@@ -6,6 +6,8 @@ import json
 from collections import Counter
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import delete, event, func, select, update
 from typer.testing import CliRunner
 
@@ -235,6 +237,29 @@ def test_search_newest_matches_after_a_probe_are_the_newest_matches(
 )
 def test_search_scan_or_index_is_chosen_by_measured_costs(found, wanted, rows_left, coarse, scan):
     assert match._scan_is_cheaper(found, 300, wanted, rows_left, coarse) is scan
+
+
+@given(
+    low=st.integers(-1, 10**6),
+    length=st.integers(0, 10**5),
+    size=st.integers(1, 10**5),
+    newest=st.booleans(),
+)
+def test_search_windows_cover_the_ids_once_from_their_end_each_twice_the_last(
+    low, length, size, newest
+):
+    """Windows of ids (low, high] follow each other without a gap or an overlap from the
+    span's newest end (or oldest), the first of the size asked for (or the span), each next
+    one twice as large until the span runs out."""
+    high = low + length
+    windows = list(match._windows((low, high), size, newest))
+    ordered = windows[::-1] if newest else windows
+    starts, ends = [w[0] for w in ordered], [w[1] for w in ordered]
+    assert starts == ([low, *ends[:-1]] if ordered else [])
+    assert ends[-1:] == ([high] if length else [])
+    sizes = [w[1] - w[0] for w in windows]
+    assert all(n > 0 for n in sizes)
+    assert all(n == min(size * 2**i, length - sum(sizes[:i])) for i, n in enumerate(sizes))
 
 
 @pytest.mark.parametrize("words", ["元宇宙", "NFT", "产业 发展"])
