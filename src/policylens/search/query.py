@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, bindparam, func, select
+from sqlalchemy import Connection, Engine, Integer, Row, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from policylens.search.facets import DATE, REGION, TOPIC, unpack_facets
 from policylens.search.filters import FilterTokens, filter_tokens
@@ -47,8 +48,16 @@ POOL = 100  # matches scored in full; with more, the newest with title hits and 
 DF_CAP = 2000  # counting a term's items for its weight stops here
 FACT_LIST = 5  # matched facts listed per result
 LISTED_FACTS = ("policy", "target", "funding", "deal", "event")
-# A list of ids bound as one parameter: no per-value SQL building.
-IDS = bindparam("ids", expanding=True)
+
+
+def _among(column: Any, name: str, dialect: str) -> Any:
+    """Return "column's value is in the list bound as ``name``": on PostgreSQL one array
+    parameter, so the statement's text is the same for any number of values (an expanded
+    list is a new text to parse and plan for each count); SQLite has no arrays."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(Integer)))
+    return column.in_(bindparam(name, expanding=True))
+
 
 CANDIDATE_COLUMNS = (
     ItemRow.id,
@@ -101,7 +110,7 @@ def _candidates(
         select(*CANDIDATE_COLUMNS)
         .join(DocumentRow, DocumentRow.id == ItemRow.document_id)
         .join(SearchItemRow, SearchItemRow.item_id == ItemRow.id)
-        .where(ItemRow.id.in_(IDS))
+        .where(_among(ItemRow.id, "ids", connection.dialect.name))
     )
     rows = {row[0]: row for row in connection.execute(query, {"ids": item_ids}).all()}
     candidates, displays = [], {}
@@ -214,8 +223,8 @@ def _page_facts(connection: Connection, ids: list[int], documents: list[int]) ->
         select(FactRow.item_id, FactRow.kind, FactRow.label, FactRow.quote, FactRow.region)
         .add_columns(FactRow.date)
         # facts.item_id has no index; facts.document_id has one.
-        .where(FactRow.document_id.in_(bindparam("documents", expanding=True)))
-        .where(FactRow.item_id.in_(IDS))
+        .where(_among(FactRow.document_id, "documents", connection.dialect.name))
+        .where(_among(FactRow.item_id, "ids", connection.dialect.name))
         .order_by(FactRow.start, FactRow.id)
     )
     for item_id, *fact in connection.execute(query, {"ids": ids, "documents": documents}):
