@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import time
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -73,9 +75,30 @@ def _configure_sqlite(
     # for their pages. The cache grows only as pages are read, up to this bound.
     cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     if not read_only:
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(cursor, busy_timeout_ms)
         cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+WAL_RETRY_S = 0.05  # the pause between tries to switch a new file to WAL
+
+
+def _enable_wal(cursor: Any, busy_timeout_ms: int) -> None:
+    """Switch the file to WAL, waiting up to the busy timeout for the lock that takes.
+
+    Switching needs the file to itself for a moment, and SQLite does not wait for that lock
+    as it waits for a write lock: a second process opening a new file while the first
+    creates its tables was told "database is locked" at once (two ingests started together).
+    """
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(WAL_RETRY_S)
 
 
 def _begin_sqlite(connection: Any) -> None:
