@@ -169,16 +169,16 @@ def _pool_ids(
     """
     if len(newest) <= size:
         return newest
-    if title_hits is None:
-        titled = newest_matching(connection, terms, filters, size, title=True, bounds=bounds)
-        titled_ids = [row[0] for row in titled]
-    else:
-        titled_ids = title_hits.ids[:size]
-        if len(titled_ids) < size and bounds and title_hits.below is not None:
-            older = (bounds[0], title_hits.below - 1)
-            wanted = size - len(titled_ids)
-            titled = newest_matching(connection, terms, filters, wanted, title=True, bounds=older)
-            titled_ids += [row[0] for row in titled]
+    if bounds is None:  # nothing indexed
+        return []
+    # None read with the matches (SQLite): every title hit is still to be searched for.
+    hits = title_hits or TitleHits([], bounds[1] + 1)
+    titled_ids = hits.ids[:size]
+    if len(titled_ids) < size and hits.below is not None:
+        older = (bounds[0], hits.below - 1)
+        wanted = size - len(titled_ids)
+        titled = newest_matching(connection, terms, filters, wanted, title=True, bounds=older)
+        titled_ids += [row[0] for row in titled]
     return list(dict.fromkeys([*titled_ids, *newest[:size]]))
 
 
@@ -286,18 +286,18 @@ def run_search(engine: Engine, request: SearchRequest) -> SearchPage:
         bounds = index_bounds(connection)  # read once: every match query below starts there
         # One pass over the index: the newest COUNT_CAP + 1 matches, with their packed facet
         # values, give the total, the facet counts and the pool to rank.
-        packed = (SearchItemRow.facet_values,)
+        read_with: tuple[Any, ...] = (SearchItemRow.facet_values,)
         # PostgreSQL: whether each has a word in its title too, so the title pool below is
         # mostly among these (its own search: ~5-8 ms at 100 k items; this test, ~0.3 ms).
         titled = title_hit(engine.dialect.name, terms)
         if titled is not None:
-            packed = (*packed, SearchItemRow.id, titled.label("title_hit"))
+            read_with = (*read_with, SearchItemRow.id, titled.label("title_hit"))
         if terms:
             rows = newest_matching(
-                connection, terms, filters, COUNT_CAP + 1, columns=packed, bounds=bounds
+                connection, terms, filters, COUNT_CAP + 1, columns=read_with, bounds=bounds
             )
         else:  # filters alone list in document order
-            matches = match_query(engine.dialect.name, terms, filters).add_columns(*packed)
+            matches = match_query(engine.dialect.name, terms, filters).add_columns(*read_with)
             rows = oldest_matches(connection, matches, COUNT_CAP + 1, bounds=bounds)
         exact = len(rows) <= COUNT_CAP
         title_hits = _title_hits(rows, exact) if titled is not None and rows else None
