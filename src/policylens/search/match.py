@@ -316,7 +316,8 @@ def indexed_and_term_counts(
     word at 100 k items), and searches repeat their words.
     """
     if top is None:
-        top = int(connection.scalar(select(func.max(SearchItemRow.id))) or 0)
+        bounds = index_bounds(connection)
+        top = bounds[1] if bounds else 0
     kept = connection.info.get(TERM_COUNTS)
     if kept is None or kept[0] != top or len(kept[1]) > TERM_COUNTS_KEPT:
         kept = connection.info[TERM_COUNTS] = (top, {})
