@@ -245,6 +245,16 @@ def test_joined_tokens_of_a_batch_equal_each_texts_tokens_joined(texts, chunk_ch
     assert joined_text_tokens(folded, chunk_chars) == expected  # cut into several passes
 
 
+@settings(max_examples=300)
+@given(text=TOKEN_TEXTS, chunk_chars=st.integers(1, 40))
+def test_token_count_and_distinct_words_read_a_piece_at_a_time_are_the_texts(text, chunk_chars):
+    from policylens.search.tokens import fold_text, text_tokens, token_count_and_distinct
+
+    folded = fold_text(text)
+    every = text_tokens(folded)
+    assert token_count_and_distinct(folded, chunk_chars) == (len(every), list(dict.fromkeys(every)))
+
+
 # Stories made of shared pieces, so pairs overlap in part: Chinese, Latin letters of both
 # cases, digits, characters beyond the BMP, and the punctuation and spaces shingles skip.
 STORY_CHARS = st.sampled_from([*"元宇宙区块链产业发展计划aB1，。 _", "𠀀", "𝐀"])

@@ -678,6 +678,21 @@ def test_tsvector_text_has_positions_unless_an_item_is_too_long():
     assert long == "'元宇' '宇宙' '宙' '~long'"
 
 
+def test_tsvector_of_an_item_longer_than_a_piece_is_that_of_all_its_tokens():
+    from policylens.search.index import item_tsvector_text, tsvector_text
+    from policylens.search.tokens import JOIN_CHUNK_CHARS, fold_text, text_tokens
+
+    sentence = "上海市推动元宇宙产业发展，建设10个NFT示范园区。\n"
+    many_words = sentence * (JOIN_CHUNK_CHARS // len(sentence) + 2)  # too many for positions
+    few_words = " " * JOIN_CHUNK_CHARS + sentence * 3  # long, but few enough for positions
+    for text in (many_words, few_words, sentence):
+        item = PlainItem(1, "paragraph", title="元宇宙 Title", text=text)
+        tokens = text_tokens(fold_text(item.title)), text_tokens(fold_text(text))
+        assert item_tsvector_text(item) == tsvector_text(*tokens)
+    assert item_tsvector_text(PlainItem(1, "paragraph", text=many_words)).endswith("'~long'")
+    assert ":" in item_tsvector_text(PlainItem(1, "paragraph", text=few_words))  # positions
+
+
 def test_occurrences_keep_latin_words_whole():
     assert occurrences("ar/vr 与 art", "ar") == [0]
     assert occurrences("数字人民币与数字人", "数字人") == [0, 6]

@@ -42,7 +42,14 @@ from policylens.search.facets import (
     value_tokens,
 )
 from policylens.search.regions import RegionTable, load_region_table
-from policylens.search.tokens import LONG_ITEM, fold_text, joined_text_tokens, text_tokens
+from policylens.search.tokens import (
+    JOIN_CHUNK_CHARS,
+    LONG_ITEM,
+    fold_text,
+    joined_text_tokens,
+    text_tokens,
+    token_count_and_distinct,
+)
 from policylens.store.rows import insert_rows
 from policylens.store.schema import DocumentRow
 from policylens.store.search_tables import (
@@ -55,7 +62,6 @@ PG_MAX_POSITION = 16_383  # PostgreSQL's limits on tsvector positions
 PG_MAX_POSITIONS = 256  # per word
 FACET_MARK = "~"  # starts a facet lexeme on PostgreSQL; words are letters, digits and CJK
 TITLE_MARK = "t"  # starts a title token in the FTS5 column facets (facet tokens start with f)
-Tokens = dict[int, tuple[list[str], list[str]]]
 FtsTokens = dict[int, tuple[str, str]]  # joined title and text tokens
 _POSITION_TEXT = tuple(map(str, range(1, PG_MAX_POSITION + 1)))  # "1" … "16383", made once
 
@@ -71,9 +77,20 @@ class IndexedDocument(Protocol):
     def facts(self) -> Sequence[IndexedFact]: ...
 
 
-def item_tokens(item: IndexedItem) -> tuple[list[str], list[str]]:
-    """Return the search tokens of an item's title and of its text, in order."""
-    return text_tokens(fold_text(item.title)), text_tokens(fold_text(item.text))
+def item_tsvector_text(item: IndexedItem) -> str:
+    """Return ``tsvector_text`` of an item's tokens.
+
+    A text of more characters than a tsvector keeps positions for is read a piece at a
+    time: when it has too many tokens for positions, only its distinct words are kept, and
+    the list of all its tokens (~80 bytes a token) is never made.
+    """
+    title = text_tokens(fold_text(item.title))
+    text = fold_text(item.text)
+    if len(text) > JOIN_CHUNK_CHARS:
+        count, words = token_count_and_distinct(text)
+        if len(title) + 1 + count > PG_MAX_POSITION:
+            return _without_positions([*title, *words])
+    return tsvector_text(title, text_tokens(text))
 
 
 def fts_tokens(items: Sequence[IndexedItem]) -> FtsTokens:
@@ -120,6 +137,12 @@ def tsvector_text(title: list[str], body: list[str]) -> str:
             if "'" in words or "\\" in words:
                 return " ".join([f"{_quoted(token)}:{at}" for token, at in spots.items()])
             return " ".join([f"'{token}':{at}" for token, at in spots.items()])
+    return _without_positions(sequence)
+
+
+def _without_positions(sequence: list[str]) -> str:
+    """Return the tsvector literal of a long item: its distinct words, in the order they
+    first appear, and the mark ``LONG_ITEM``."""
     words_in_order = dict.fromkeys(sequence)
     words_in_order.pop("", None)
     return " ".join(map(_quoted, [*words_in_order, LONG_ITEM]))
@@ -190,7 +213,7 @@ def _insert_postgres(
 ) -> None:
     # Both tsvectors as their text form, which COPY parses: the title's is the same value
     # as array_to_tsvector of its distinct tokens (lexemes without positions).
-    tokens: Tokens = {item.id: item_tokens(item) for item in items}
+    by_id = {item.id: item for item in items}
     insert_rows(
         session,
         SearchItemRow.__table__,
@@ -199,15 +222,20 @@ def _insert_postgres(
                 **row,
                 "terms": " ".join(
                     [
-                        tsvector_text(*tokens[row["item_id"]]),
+                        item_tsvector_text(by_id[row["item_id"]]),
                         *map(_quoted, pg_facet_lexemes(facets[row["item_id"]])),
                     ]
                 ),
-                "title_terms": " ".join(map(_quoted, sorted(set(tokens[row["item_id"]][0])))),
+                "title_terms": _title_lexemes(by_id[row["item_id"]]),
             }
             for row in rows
         ],
     )
+
+
+def _title_lexemes(item: IndexedItem) -> str:
+    """Return the tsvector literal of an item's title: its distinct words, sorted."""
+    return " ".join(map(_quoted, sorted(set(text_tokens(fold_text(item.title))))))
 
 
 _FILTER_VALUE_COLUMNS = ("facet", "value", "code", "parent")

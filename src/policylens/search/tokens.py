@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -37,6 +38,7 @@ _CJK_RANGES = "".join(f"{chr(low)}-{chr(high)}" for low, high in _CJK_BOUNDS)
 _RUNS = re.compile(f"([{_CJK_RANGES}]+)|([^\\W_{_CJK_RANGES}]+)")
 _CJK_RUN = re.compile(f"[{_CJK_RANGES}]+")
 _WORD_CHAR = re.compile(f"[^\\W_{_CJK_RANGES}]")
+_WORD_RUN = re.compile(f"[^\\W_{_CJK_RANGES}]+")
 MAX_TOKEN = 32  # longer Latin "words" (hashes, glued URLs) are cut; the substring check decides
 # Marks a PostgreSQL tsvector kept without positions (an item too long for them); no token
 # can look like it, since tokens are letters, digits and CJK characters only.
@@ -201,7 +203,7 @@ def _kinds(codes: Any) -> Any:
     return kinds
 
 
-JOIN_CHUNK_CHARS = 250_000  # per array pass: ~20 MB of arrays (a longer text is a chunk alone)
+JOIN_CHUNK_CHARS = 250_000  # per array pass: ~20 MB of arrays (a longer text is cut in pieces)
 
 
 def joined_text_tokens(texts: list[str], chunk_chars: int = JOIN_CHUNK_CHARS) -> list[str]:
@@ -211,8 +213,34 @@ def joined_text_tokens(texts: list[str], chunk_chars: int = JOIN_CHUNK_CHARS) ->
     The SQLite index writer needs only the joined form; building ~600,000 bigram strings
     one by one, then joining them, was a fifth of storing a document. Here every character
     gives at most three output characters (itself; the next CJK one or a space; a space),
-    chosen by array masks over a whole chunk at once.
+    chosen by array masks over a whole chunk at once. A text longer than a chunk is cut in
+    pieces first: the arrays take ~56 bytes a character, 730 MB for one 13 M-character item.
     """
+    short = iter(_joined_chunks([text for text in texts if len(text) <= chunk_chars], chunk_chars))
+    return [
+        next(short) if len(text) <= chunk_chars else " ".join(_joined_pieces(text, chunk_chars))
+        for text in texts
+    ]
+
+
+def token_count_and_distinct(
+    text: str, chunk_chars: int = JOIN_CHUNK_CHARS
+) -> tuple[int, list[str]]:
+    """Return how many index tokens a folded text has, and the distinct ones in the order
+    they first appear: ``text_tokens``'s length and its words, made a piece at a time (the
+    list of a long text's tokens takes ~80 bytes a token: 1 GB for 13 M characters)."""
+    count = 0
+    distinct: dict[str, None] = {}
+    for joined in _joined_pieces(text, chunk_chars):
+        found = joined.split(" ")
+        count += len(found)
+        distinct.update(dict.fromkeys(found))
+    return count, list(distinct)
+
+
+def _joined_chunks(texts: list[str], chunk_chars: int) -> list[str]:
+    """Return each text's tokens joined, from array passes over about ``chunk_chars``
+    characters of texts each."""
     joined: list[str] = []
     chunk: list[str] = []
     size = 0
@@ -223,6 +251,46 @@ def joined_text_tokens(texts: list[str], chunk_chars: int = JOIN_CHUNK_CHARS) ->
         chunk.append(text)
         size += len(text)
     return joined + _joined_chunk(chunk) if chunk else joined
+
+
+def _pieces(text: str, size: int) -> Iterator[tuple[str, bool]]:
+    """Yield a text cut in pieces of about ``size`` characters whose tokens, joined, are the
+    text's, each with whether it was cut inside a CJK run.
+
+    A cut between two CJK characters keeps the second in both pieces: the first piece's
+    bigrams then end with the one across the cut, and its last token (that character alone)
+    is not the text's. A Latin word is never cut (its first MAX_TOKEN characters are its token).
+    """
+    start = 0
+    while len(text) - start > size:
+        cut = start + size
+        before, after = _kind(text[cut - 1]), _kind(text[cut])
+        if before == WORD and after == WORD:
+            cut = _WORD_RUN.match(text, cut).end()  # type: ignore[union-attr]
+            if cut == len(text):
+                break
+        in_run = before == CJK and after == CJK
+        yield text[start : cut + 1 if in_run else cut], in_run
+        start = cut
+    yield text[start:], False
+
+
+def _joined_pieces(text: str, size: int) -> Iterator[str]:
+    """Yield the joined tokens of a text a piece of about ``size`` characters at a time
+    (pieces without a token left out)."""
+    for piece, in_run in _pieces(text, size):
+        (joined,) = _joined_chunk([piece])
+        if in_run:  # the lone last character a run ends with: the run goes on in the next piece
+            joined = joined.rpartition(" ")[0]
+        if joined:
+            yield joined
+
+
+def _kind(char: str) -> int:
+    """Return the kind of one character, as the array passes see it."""
+    import numpy as np
+
+    return int(_kinds(np.array([ord(char)], np.uint32))[0])
 
 
 # Ends each text of a chunk: not a token character, so no run goes on past it, and the one
