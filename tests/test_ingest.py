@@ -354,6 +354,17 @@ def test_html_page_nested_deeper_than_the_parser_goes_keeps_the_text_after_it() 
     assert "后文段落。" in extract_html(page.encode()).text
 
 
+@pytest.mark.parametrize("depth", [2_100, 50_000])
+def test_html_page_nested_past_the_parsers_last_level_keeps_its_text(depth: int) -> None:
+    # libxml2 stops at 2,048 levels even for a huge tree and keeps nothing past them: the
+    # page gave "no text found" though its text was there.
+    deep = "<div>" * depth + f"<p>{LEGACY}</p><script>var hidden = 1;</script>" + "</div>" * depth
+    page = f"<html><head><title>深层页面</title></head><body>{deep}<p>后文段落。</p></body></html>"
+    extracted = extract_html(page.encode())
+    assert extracted.text == f"{LEGACY}\n后文段落。"
+    assert extracted.title == "深层页面"
+
+
 def test_xhtml_doctype_subset_is_neither_text_nor_expanded() -> None:
     page = (
         '<?xml version="1.0"?><!DOCTYPE html [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'

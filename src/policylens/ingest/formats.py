@@ -10,6 +10,7 @@ import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
 from charset_normalizer import from_bytes
@@ -261,10 +262,13 @@ def extract_html(data: bytes) -> Extracted:
         data = DOCTYPE_SUBSET.sub(b"<!DOCTYPE html>", data, count=1)
     html, encoding = decode_html(data)
     tags, huge = data.count(b"<"), len(data) > HTML_HUGE_NODE_BYTES
-    if tags > HTML_MAX_TAGS_FOR_MAIN_TEXT:
-        return _html_blocks(_parse_huge(html), encoding)
-    # One parse serves the depth check and the slimming of a huge page.
-    root = _parse_huge(html) if tags > HTML_MAX_DEPTH or huge else None
+    try:
+        if tags > HTML_MAX_TAGS_FOR_MAIN_TEXT:
+            return _html_blocks(_parse_huge(html), encoding)
+        # One parse serves the depth check and the slimming of a huge page.
+        root = _parse_huge(html) if tags > HTML_MAX_DEPTH or huge else None
+    except _NestedPastTheParser:
+        return _streamed_blocks(html, encoding)
     reshaped = huge
     if root is not None and _depth(root) > HTML_MAX_DEPTH:
         # Legacy pages leave <font> and <span> open: every paragraph after nests one deeper.
@@ -304,6 +308,10 @@ def _depth(root: lxml.html.HtmlElement) -> int:
     return deepest
 
 
+class _NestedPastTheParser(Exception):
+    """libxml2 stopped at its deepest level (2,048 for a huge tree) and kept nothing past it."""
+
+
 def _parse_huge(html: str) -> lxml.html.HtmlElement:
     """Return the page parsed however big its nodes are."""
     import lxml.etree
@@ -313,9 +321,61 @@ def _parse_huge(html: str) -> lxml.html.HtmlElement:
         huge_tree=True, remove_comments=True, remove_pis=True, encoding="utf-8"
     )
     try:
-        return lxml.html.document_fromstring(html.encode("utf-8", "replace"), parser=parser)
+        root = lxml.html.document_fromstring(html.encode("utf-8", "replace"), parser=parser)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise FormatError(f"not a readable HTML page ({exc})") from exc
+    if any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log):
+        raise _NestedPastTheParser
+    return root
+
+
+class _BlockStream(HTMLParser):
+    """A page's visible text, a line break at each block's edges, read tag by tag: no tree
+    is built, so no nesting is too deep for it."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title: list[str] = []
+        self._hidden = 0  # inside this many invisible elements (scripts, styles)
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in HTML_INVISIBLE:
+            self._hidden += 1
+        elif tag == "title":
+            self._in_title = True
+        elif tag in HTML_BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in HTML_INVISIBLE:
+            self._hidden = max(self._hidden - 1, 0)
+        elif tag == "title":
+            self._in_title = False
+        elif tag in HTML_BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title.append(data)
+        elif not self._hidden:
+            self.parts.append(data)
+
+
+def _streamed_blocks(html: str, encoding: str) -> Extracted:
+    """Return what ``_html_blocks`` does, for a page nested deeper than libxml2 reads."""
+    stream = _BlockStream()
+    try:
+        stream.feed(html)
+        stream.close()
+    except Exception as exc:  # the standard parser asserts on some broken declarations
+        raise FormatError(f"not a readable HTML page ({type(exc).__name__}: {exc})") from exc
+    lines = (line.strip() for line in "".join(stream.parts).splitlines())
+    text = "\n".join(line for line in lines if line)
+    if not text:
+        raise FormatError("no text found in the HTML page")
+    return Extracted(text, encoding, _title("".join(stream.title)))
 
 
 def _drop_invisible(root: lxml.html.HtmlElement) -> None:
