@@ -427,6 +427,40 @@ def test_search_title_pool_from_the_newest_matches_is_the_title_querys(kb, words
 
 
 @pytest.mark.parametrize(
+    "word", ["元宇宙", "区块链", "链", "NFT", "AI数字人", "数字经济发展", "行动计划"]
+)
+def test_sqlite_title_match_of_one_word_asks_only_the_title(kb, word):
+    """A title holding a word's tokens is an item holding them, so FTS5 is asked for the
+    title alone: the same rows as the word in any column and in the title, filters or not."""
+    if not kb.startswith("sqlite"):
+        return
+    terms = query_terms(word)
+    title_only = match.fts_expression(terms, title=True)
+    assert title_only.startswith("facets : (")
+    both = f"{match.fts_expression(terms)} AND {title_only}"
+    store = Store(kb)
+    try:
+        with store.engine.connect() as connection:
+            plans = filter_tokens(connection, SearchRequest("", kind=("行动计划",)))
+            found = []
+            for extra in ("", f" AND {match.fts_filters(plans)}"):
+                rows = [
+                    connection.exec_driver_sql(
+                        "SELECT rowid FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid",
+                        (expression + extra,),
+                    )
+                    .scalars()
+                    .all()
+                    for expression in (title_only, both)
+                ]
+                assert rows[0] == rows[1]
+                found.append(rows[0])
+            assert found[0] or word in ("AI数字人", "数字经济发展")  # in no title
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
     "filters",
     [
         {"kind": ("行动计划",)},

@@ -92,11 +92,16 @@ def _fts_term(term: QueryTerm, mark: str = "") -> str:
 def fts_expression(terms: list[QueryTerm], title: bool = False) -> str:
     """Return the FTS5 MATCH text of all terms; ``title``: one of them must be in the title
     (as the marked title tokens of column ``facets``)."""
-    expression = " AND ".join(_fts_term(term) for term in terms)
-    if title:
-        in_title = " OR ".join(_fts_term(t, TITLE_MARK) for t in terms)
-        expression += f" AND facets : ({in_title})"
-    return expression
+    if not title:
+        return " AND ".join(_fts_term(term) for term in terms)
+    in_title = "facets : (" + " OR ".join(_fts_term(t, TITLE_MARK) for t in terms) + ")"
+    if len(terms) == 1:
+        # A title holding the word's tokens is an item holding them (the title column has
+        # the marked tokens' words), so the word is not asked of every column as well: its
+        # lists there are the longest, read whole when few titles hold it (a title search of
+        # 工业元宇宙 in two provinces at 1 M items read 85 MB from disk, 29.5 MB so).
+        return in_title
+    return " AND ".join(_fts_term(term) for term in terms) + " AND " + in_title
 
 
 def _ts_term(term: QueryTerm, positions: bool) -> str:
