@@ -266,7 +266,8 @@ def _pieces(text: str, size: int) -> Iterator[tuple[str, bool]]:
         cut = start + size
         before, after = _kind(text[cut - 1]), _kind(text[cut])
         if before == WORD and after == WORD:
-            cut = _WORD_RUN.match(text, cut).end()  # type: ignore[union-attr]
+            word = _WORD_RUN.match(text, cut)
+            cut = word.end() if word else cut
             if cut == len(text):
                 break
         in_run = before == CJK and after == CJK
