@@ -426,14 +426,13 @@ def test_search_title_pool_from_the_newest_matches_is_the_title_querys(kb, words
         store.close()
 
 
+@pytest.mark.parametrize("kb", ["sqlite"], indirect=True)  # FTS5 is SQLite's
 @pytest.mark.parametrize(
     "word", ["元宇宙", "区块链", "链", "NFT", "AI数字人", "数字经济发展", "行动计划"]
 )
 def test_sqlite_title_match_of_one_word_asks_only_the_title(kb, word):
     """A title holding a word's tokens is an item holding them, so FTS5 is asked for the
     title alone: the same rows as the word in any column and in the title, filters or not."""
-    if not kb.startswith("sqlite"):
-        return
     terms = query_terms(word)
     title_only = match.fts_expression(terms, title=True)
     assert title_only.startswith("facets : (")
