@@ -371,11 +371,7 @@ def _streamed_blocks(html: str, encoding: str) -> Extracted:
         stream.close()
     except Exception as exc:  # the standard parser asserts on some broken declarations
         raise FormatError(f"not a readable HTML page ({type(exc).__name__}: {exc})") from exc
-    lines = (line.strip() for line in "".join(stream.parts).splitlines())
-    text = "\n".join(line for line in lines if line)
-    if not text:
-        raise FormatError("no text found in the HTML page")
-    return Extracted(text, encoding, _title("".join(stream.title)))
+    return _block_lines("".join(stream.parts), encoding, "".join(stream.title))
 
 
 def _drop_invisible(root: lxml.html.HtmlElement) -> None:
@@ -398,11 +394,17 @@ def _html_blocks(root: lxml.html.HtmlElement, encoding: str) -> Extracted:
     lxml.etree.strip_elements(root, "head", *HTML_INVISIBLE, with_tail=False)
     for element in root.iter(*HTML_BLOCKS):
         element.tail = "\n" + (element.tail or "")
-    lines = (line.strip() for line in root.text_content().splitlines())
+    return _block_lines(root.text_content(), encoding, titles[0] if titles else None)
+
+
+def _block_lines(content: str, encoding: str, title: str | None) -> Extracted:
+    """Return a page's visible text, a line break at each block's edges, as its lines
+    stripped and blank ones dropped."""
+    lines = (line.strip() for line in content.splitlines())
     text = "\n".join(line for line in lines if line)
     if not text:
         raise FormatError("no text found in the HTML page")
-    return Extracted(text, encoding, _title(titles[0] if titles else None))
+    return Extracted(text, encoding, _title(title))
 
 
 def decode_html(data: bytes) -> tuple[str, str]:
