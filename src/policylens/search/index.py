@@ -77,15 +77,14 @@ class IndexedDocument(Protocol):
     def facts(self) -> Sequence[IndexedFact]: ...
 
 
-def item_tsvector_text(item: IndexedItem) -> str:
-    """Return ``tsvector_text`` of an item's tokens.
+def item_tsvector_text(title: list[str], item_text: str) -> str:
+    """Return ``tsvector_text`` of an item's title tokens and of its text's tokens.
 
     A text of more characters than a tsvector keeps positions for is read a piece at a
     time: when it has too many tokens for positions, only its distinct words are kept, and
     the list of all its tokens (~80 bytes a token) is never made.
     """
-    title = text_tokens(fold_text(item.title))
-    text = fold_text(item.text)
+    text = fold_text(item_text)
     if len(text) > JOIN_CHUNK_CHARS:
         count, words = token_count_and_distinct(text)
         if len(title) + 1 + count > PG_MAX_POSITION:
@@ -213,7 +212,8 @@ def _insert_postgres(
 ) -> None:
     # Both tsvectors as their text form, which COPY parses: the title's is the same value
     # as array_to_tsvector of its distinct tokens (lexemes without positions).
-    by_id = {item.id: item for item in items}
+    texts = {item.id: item.text for item in items}
+    titles = {item.id: text_tokens(fold_text(item.title)) for item in items}
     insert_rows(
         session,
         SearchItemRow.__table__,
@@ -222,20 +222,15 @@ def _insert_postgres(
                 **row,
                 "terms": " ".join(
                     [
-                        item_tsvector_text(by_id[row["item_id"]]),
+                        item_tsvector_text(titles[row["item_id"]], texts[row["item_id"]]),
                         *map(_quoted, pg_facet_lexemes(facets[row["item_id"]])),
                     ]
                 ),
-                "title_terms": _title_lexemes(by_id[row["item_id"]]),
+                "title_terms": " ".join(map(_quoted, sorted(set(titles[row["item_id"]])))),
             }
             for row in rows
         ],
     )
-
-
-def _title_lexemes(item: IndexedItem) -> str:
-    """Return the tsvector literal of an item's title: its distinct words, sorted."""
-    return " ".join(map(_quoted, sorted(set(text_tokens(fold_text(item.title))))))
 
 
 _FILTER_VALUE_COLUMNS = ("facet", "value", "code", "parent")
