@@ -6,12 +6,13 @@ import asyncio
 import errno
 import fnmatch
 import hashlib
+import importlib
 import os
 import re
 import stat
 import string
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlparse
@@ -23,6 +24,7 @@ from policylens.ingest.formats import (
     FORMAT_BY_SUFFIX,
     FormatError,
     extract,
+    import_parsers,
     sniff_format,
 )
 from policylens.model import RawDocument
@@ -294,6 +296,21 @@ def detect_format(name: str, data: bytes, content_type: str | None) -> str:
     raise IngestError(
         name, f"unsupported format '{suffix or content_type}' (supported: {supported})"
     )
+
+
+def import_readers(sources: Iterable[Source]) -> None:
+    """Import what reading ``sources`` takes (their formats' parsers, the HTTP client for
+    URLs), so that worker processes forked next start with it."""
+    listed = list(sources)
+    if any(source.is_url for source in listed):
+        importlib.import_module("httpx")
+    import_parsers({_likely_format(source) for source in listed})
+
+
+def _likely_format(source: Source) -> str:
+    """Return the format a source's name suggests (a URL without a known suffix: a page)."""
+    suffix = Path(urlparse(source.name).path if source.is_url else source.name).suffix.lower()
+    return FORMAT_BY_SUFFIX.get(suffix, "html" if source.is_url else "txt")
 
 
 def is_blank(text: str) -> bool:
