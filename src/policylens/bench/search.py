@@ -150,7 +150,7 @@ class SearchFigures:
     p95_ms: float
     p99_ms: float
     max_ms: float
-    first_pass_p50_ms: float  # the first pass after the build, caches cold (see above)
+    first_pass_p50_ms: float  # the first pass, just after the build (see the notes above)
     first_pass_p95_ms: float
     matched: int  # queries that found at least one item
     build_s: float
