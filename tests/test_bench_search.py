@@ -282,3 +282,35 @@ def test_bench_goals_hold_search_at_a_million_items_to_150_ms_on_both_backends()
     assert checks["search p95 ms, SQLite, 1 M items"].met
     postgres = checks["search p95 ms, PostgreSQL, 1 M items"]
     assert (postgres.value, postgres.goal, postgres.met) == (275.6, "< 150", False)
+
+
+def test_postgres_word_counts_from_the_newest_rows_equal_the_index_counts(pg_url, pool_file):
+    # A common word's count, capped, is taken from the newest rows when checking them is
+    # cheaper than reading the GIN lists whole: it must be what the index counts.
+    from policylens.search.match import (
+        _capped_among_newest,
+        _count_terms,
+        _indexed_counts,
+        index_bounds,
+    )
+    from policylens.search.tokens import query_terms
+
+    build_kb(pg_url, 15_000, pool_file)
+    engine = create_engine(pg_url)
+    words = "元宇宙 产业 发展 数字 区块链 数字孪生 工业元宇宙 文旅 NFT 量子引力 链 2025"
+    terms = query_terms(words)
+    try:
+        with engine.connect() as connection:
+            top = index_bounds(connection)[1]
+            for cap in (5, 40, 2_000):
+                assert _count_terms(connection, terms, cap, top) == _indexed_counts(
+                    connection, terms, cap
+                )
+            # The newest rows are asked only where they are cheaper: a common word with a
+            # low cap, not a rare word, nor any word with the cap the search uses.
+            common, rare = query_terms("发展")[0], query_terms("量子引力")[0]
+            assert _capped_among_newest(connection, common, 5, top)
+            assert not _capped_among_newest(connection, rare, 5, top)
+            assert not _capped_among_newest(connection, common, 2_000, top)
+    finally:
+        engine.dispose()
