@@ -362,7 +362,7 @@ def _capped_among_newest(connection: Connection, term: QueryTerm, cap: int, top:
     if INDEX_LIST_COST * top <= cap + PROBE_ROWS:  # even a word in every row: the index
         return False
     holds = SearchItemRow.terms.op("@@")(_tsquery(tsquery_expression([term])))
-    probe = select(func.count()).where(SearchItemRow.id > top - PROBE_ROWS, holds)
+    probe = select(func.count()).where(*_id_range(top - PROBE_ROWS, top), holds)
     with planner_settings(connection, **SCAN):
         found = int(connection.scalar(probe) or 0)
     if not found:
@@ -372,7 +372,7 @@ def _capped_among_newest(connection: Connection, term: QueryTerm, cap: int, top:
         return False
     # Checked newest first, the scan stops at the cap; the window bounds it if the
     # density was misread (then the index counts the word after all).
-    window = math.ceil(expected * WINDOW_SLACK)
+    window = first_window(found, PROBE_ROWS, cap, top)
     newest = (
         select(literal(1))
         .where(*_id_range(top - window, top), holds)
