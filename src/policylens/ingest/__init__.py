@@ -286,7 +286,7 @@ def detect_format(name: str, data: bytes, content_type: str | None) -> str:
         return sniffed
     if content_type and content_type in FORMAT_BY_CONTENT_TYPE:
         return FORMAT_BY_CONTENT_TYPE[content_type]
-    suffix = Path(urlparse(name).path if is_url(name) else name).suffix.lower()
+    suffix = _name_suffix(name)
     if suffix in FORMAT_BY_SUFFIX:
         return FORMAT_BY_SUFFIX[suffix]
     if is_url(name) and not suffix:
@@ -309,8 +309,12 @@ def import_readers(sources: Iterable[Source]) -> None:
 
 def _likely_format(source: Source) -> str:
     """Return the format a source's name suggests (a URL without a known suffix: a page)."""
-    suffix = Path(urlparse(source.name).path if source.is_url else source.name).suffix.lower()
-    return FORMAT_BY_SUFFIX.get(suffix, "html" if source.is_url else "txt")
+    return FORMAT_BY_SUFFIX.get(_name_suffix(source.name), "html" if source.is_url else "txt")
+
+
+def _name_suffix(name: str) -> str:
+    """Return the lower-cased suffix of a file name or of a URL's path."""
+    return Path(urlparse(name).path if is_url(name) else name).suffix.lower()
 
 
 def is_blank(text: str) -> bool:
