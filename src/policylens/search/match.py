@@ -63,6 +63,14 @@ WINDOW_HIT_COST = 0.15
 # - an index candidate checked by primary key (a phrase: its tsvector read out of order):
 #   ~6.5 µs a candidate.
 RECHECK_COST = 2.2
+# Fitted on the benchmark's knowledge base of 1 M items, for a word counted to the cap by the
+# index (its tokens ANDed, without positions):
+# - each counted row's heap page, read in the table's order: ~3.5 µs a row (2,000 rows of
+#   城市 on ~1,000 pages, ~7 ms besides its list);
+COUNTED_ROW_COST = 1.3
+# - for a word of several tokens, the longer lists of its commoner ones intersected besides
+#   (数字 in 数字孪生 or 数字人: ~675 k hits): ~5 µs more a counted row.
+ANDED_TOKENS_COST = 2.0
 COARSE_SLACK = 1.25  # candidates taken per match wanted (nearly every hit is a phrase match)
 COARSE_MIN_TAKE = 64  # candidates taken at least (a round trip costs more than 64 checks)
 WINDOW_SLACK = 3.0  # ids searched per match expected at the probe's density
@@ -348,40 +356,75 @@ def _count_terms(connection: Connection, terms: list[QueryTerm], cap: int, top: 
     # A word in most items, in a large index, reaches the cap in its newest rows: found there
     # it is not counted in the GIN index, whose lists are read whole (发展 at 1 M items:
     # ~720 k hits, ~47 ms; its newest ~2,900 rows hold 2,000 of them).
-    capped = {t.text for t in terms if _capped_among_newest(connection, t, cap, top)}
+    found = {term.text: _newest_density(connection, term, cap, top) for term in terms}
+    capped = {
+        term.text
+        for term in terms
+        if found[term.text]
+        and _newest_count_is_cheaper(len(term.tokens), found[term.text], cap, top)
+        and _capped_among_newest(connection, term, cap, top, found[term.text])
+    }
     indexed = [term for term in terms if term.text not in capped]
     counts = _indexed_counts(connection, indexed, cap)
     counted = {term.text: n for term, n in zip(indexed, counts, strict=True)}
     return [cap if term.text in capped else counted[term.text] for term in terms]
 
 
-def _capped_among_newest(connection: Connection, term: QueryTerm, cap: int, top: int) -> bool:
-    """Return whether ``cap`` of the newest rows hold the term's tokens, when checking rows
-    newest first is cheaper than the index's count at the density the newest ``PROBE_ROWS``
-    show (False, not asked, otherwise: the index counts it)."""
-    if INDEX_LIST_COST * top <= cap + PROBE_ROWS:  # even a word in every row: the index
-        return False
-    holds = SearchItemRow.terms.op("@@")(_tsquery(tsquery_expression([term])))
-    probe = select(func.count()).where(*_id_range(top - PROBE_ROWS, top), holds)
+def _newest_density(connection: Connection, term: QueryTerm, cap: int, top: int) -> int:
+    """Return how many of the newest ``PROBE_ROWS`` rows hold the term's tokens, in an index
+    large enough for the answer to change how the term is counted (0, not asked, otherwise).
+    """
+    # Even a word in every row is counted by the index where its lists cost no more than the
+    # probe and the cap: a small index, whose rows are all in memory (COUNTED_ROW_COST, read
+    # from disk pages at 1 M items, is then nearer WINDOW_HIT_COST).
+    if INDEX_LIST_COST * top <= cap + PROBE_ROWS:
+        return 0
+    probe = select(func.count()).where(*_id_range(top - PROBE_ROWS, top), _holds(term))
     with planner_settings(connection, **SCAN):
-        found = int(connection.scalar(probe) or 0)
-    if not found:
-        return False
-    expected = cap * PROBE_ROWS / found  # rows checked until the cap, at that density
-    if expected >= INDEX_LIST_COST * found / PROBE_ROWS * top:
-        return False
+        return int(connection.scalar(probe) or 0)
+
+
+def _holds(term: QueryTerm) -> ColumnElement[bool]:
+    """Return the test of a row holding all of a term's tokens (in any order: what a count
+    of the term asks, with no positions to read)."""
+    return SearchItemRow.terms.op("@@")(_tsquery(tsquery_expression([term])))
+
+
+def _capped_among_newest(
+    connection: Connection, term: QueryTerm, cap: int, top: int, found: int
+) -> bool:
+    """Return whether ``cap`` of the newest rows hold the term's tokens, checked newest first,
+    given ``found`` in the newest ``PROBE_ROWS``."""
     # Checked newest first, the scan stops at the cap; the window bounds it if the
     # density was misread (then the index counts the word after all).
     window = first_window(found, PROBE_ROWS, cap, top)
     newest = (
         select(literal(1))
-        .where(*_id_range(top - window, top), holds)
+        .where(*_id_range(top - window, top), _holds(term))
         .order_by(SearchItemRow.id.desc())
         .limit(cap)
         .subquery()
     )
     with planner_settings(connection, **SCAN):
         return int(connection.scalar(select(func.count()).select_from(newest)) or 0) >= cap
+
+
+def _newest_count_is_cheaper(tokens: int, found: int, cap: int, top: int) -> bool:
+    """Return whether counting a word of ``tokens`` index tokens to ``cap`` by checking rows
+    newest first is cheaper than the GIN index's count, given ``found`` in the newest
+    ``PROBE_ROWS`` of ``top`` rows.
+
+    The index reads the list of each token (each holds at least the word's hits), and then
+    the heap row of each counted item. At 1 M items this prices 工业元宇宙 (4 tokens, 63 of
+    300 rows) at 65 ms by the index and 25 ms newest first (measured 47 and 27), 数字人
+    (2 tokens, 59 of 300) at 40 and 26 ms (measured 36 and 24), 城市 (1 token, 51 of 300)
+    at 17 and 31 ms (measured 23 and 35), taking 2.6 µs a row checked.
+    """
+    density = found / PROBE_ROWS
+    indexed = INDEX_LIST_COST * tokens * density * top + COUNTED_ROW_COST * cap
+    if tokens > 1:
+        indexed += ANDED_TOKENS_COST * cap
+    return cap / density < indexed  # rows checked newest first until the cap
 
 
 def _indexed_counts(connection: Connection, terms: list[QueryTerm], cap: int) -> list[int]:
@@ -391,12 +434,7 @@ def _indexed_counts(connection: Connection, terms: list[QueryTerm], cap: int) ->
         return []
     subqueries = [
         select(func.count())
-        .select_from(
-            select(literal(1))
-            .where(SearchItemRow.terms.op("@@")(_tsquery(tsquery_expression([term]))))
-            .limit(cap)
-            .subquery()
-        )
+        .select_from(select(literal(1)).where(_holds(term)).limit(cap).subquery())
         .scalar_subquery()
         for term in terms
     ]
