@@ -333,6 +333,36 @@ def test_search_term_counts_are_kept_until_anything_is_indexed(db_url, documents
         store.close()
 
 
+def test_search_counts_a_querys_words_apart_on_postgresql_and_ranks_as_if_counted_inline(
+    kb, monkeypatch
+):
+    """On PostgreSQL the words of a query of several are counted in another thread (on a
+    connection of its own) while the query matches; SQLite counts them in the search's. The
+    page is the one counting them on the search's own connection gives."""
+    import threading
+
+    counted_in: list[int] = []
+    count_terms = match._count_terms
+
+    def observed(connection, terms, cap, top):
+        counted_in.append(threading.get_ident())
+        return count_terms(connection, terms, cap, top)
+
+    monkeypatch.setattr(match, "_count_terms", observed)
+    apart = api.search("元宇宙 区块链", db=kb, limit=ALL)
+    assert counted_in and (counted_in[0] != threading.get_ident()) is kb.startswith("postgres")
+    monkeypatch.setattr(
+        query,
+        "_weights_meanwhile",
+        lambda stack, engine, connection, terms, top: (
+            lambda: query.term_weights(connection, terms, top)
+        ),
+    )
+    inline = api.search("元宇宙 区块链", db=kb, limit=ALL)
+    assert counted_in[-1] == threading.get_ident()
+    assert apart.total > 10 and apart.to_json() == inline.to_json()
+
+
 @pytest.mark.parametrize("title", [False, True])
 def test_search_coarse_match_holds_every_match_and_is_none_without_a_phrase(kb, title):
     """The index candidates of a phrase query are a superset of its matches, with filters

@@ -438,7 +438,7 @@ from collections.abc import Sequence  # noqa: E402
 from dataclasses import replace as _replace  # noqa: E402
 
 from policylens.search.index import reindex as _reindex_search  # noqa: E402
-from policylens.search.query import SearchPage, SearchRequest, index_status, run_search  # noqa: E402
+from policylens.search.query import SearchPage, SearchRequest, run_search  # noqa: E402
 from policylens.search.tokens import simplified  # noqa: E402
 
 FilterValues = str | Sequence[str] | None
@@ -489,11 +489,7 @@ def search(
     with _store_for(db, store) as searched:
         if document is not None:
             request = _replace(request, document_id=searched.resolve(document))
-        page = run_search(searched.engine, request)
-        if page.total == 0:
-            items, indexed = index_status(searched.engine)
-            page = _replace(page, unindexed=items - indexed)
-        return page
+        return run_search(searched.engine, request)
 
 
 def reindex(db: str | None = None, on_document: Callable[[str, int], None] | None = None) -> int:

@@ -44,7 +44,7 @@ from policylens.search.topics import load_topic_words, resolve_topics
 from policylens.store.schema import DocumentRow, FactRow, ItemRow
 from policylens.store.search_tables import SearchItemRow
 
-__all__ = ["FacetCount", "SearchHit", "SearchPage", "SearchRequest", "index_status", "run_search"]
+__all__ = ["FacetCount", "SearchHit", "SearchPage", "SearchRequest", "run_search"]
 
 POOL = 100  # matches scored in full; with more, the newest with title hits and the newest
 DF_CAP = 2000  # counting a term's items for its weight stops here
@@ -339,7 +339,11 @@ def run_search(engine: Engine, request: SearchRequest) -> SearchPage:
             facets=facet_counts(row[1] for row in rows),
             exact=exact,
         )
-        if not ids or request.offset >= len(ids):
+        if not ids:
+            # Nothing matched: are items missing from the index? Asked here, on this
+            # connection, while a count of the words (if any) ends on the other.
+            return replace(page, unindexed=_unindexed(connection))
+        if request.offset >= len(ids):
             return page
         if not terms:  # filters only: document order
             window = ids[request.offset : request.offset + request.limit]
@@ -354,9 +358,8 @@ def run_search(engine: Engine, request: SearchRequest) -> SearchPage:
         return replace(page, results=_hits(connection, scored, displays, terms))
 
 
-def index_status(engine: Engine) -> tuple[int, int]:
-    """Return (items stored, items indexed): unequal when ``policylens reindex`` is needed."""
-    with engine.connect() as connection:
-        items = connection.scalar(select(func.count()).select_from(ItemRow)) or 0
-        indexed = connection.scalar(select(func.count()).select_from(SearchItemRow)) or 0
-    return int(items), int(indexed)
+def _unindexed(connection: Connection) -> int:
+    """Return how many stored items the search index lacks (``policylens reindex`` adds them)."""
+    items = connection.scalar(select(func.count()).select_from(ItemRow)) or 0
+    indexed = connection.scalar(select(func.count()).select_from(SearchItemRow)) or 0
+    return int(items) - int(indexed)
