@@ -336,9 +336,9 @@ def test_search_term_counts_are_kept_until_anything_is_indexed(db_url, documents
 def test_search_counts_a_querys_words_apart_on_postgresql_and_ranks_as_if_counted_inline(
     kb, monkeypatch
 ):
-    """On PostgreSQL the words of a query of several are counted in another thread (on a
-    connection of its own) while the query matches; SQLite counts them in the search's. The
-    page is the one counting them on the search's own connection gives."""
+    """On PostgreSQL, in a large index, the words of a query of several are counted in
+    another thread (on a connection of its own) while the query matches; SQLite, or a small
+    index, counts them in the search's. The page is the same either way."""
     import threading
 
     counted_in: list[int] = []
@@ -349,15 +349,10 @@ def test_search_counts_a_querys_words_apart_on_postgresql_and_ranks_as_if_counte
         return count_terms(connection, terms, cap, top)
 
     monkeypatch.setattr(match, "_count_terms", observed)
+    monkeypatch.setattr(query, "COUNT_APART_ROWS", 1)  # the sample corpus as a large index
     apart = api.search("元宇宙 区块链", db=kb, limit=ALL)
-    assert counted_in and (counted_in[0] != threading.get_ident()) is kb.startswith("postgres")
-    monkeypatch.setattr(
-        query,
-        "_weights_meanwhile",
-        lambda stack, engine, connection, terms, top: (
-            lambda: query.term_weights(connection, terms, top)
-        ),
-    )
+    assert counted_in and (counted_in[-1] != threading.get_ident()) is kb.startswith("postgres")
+    monkeypatch.setattr(query, "COUNT_APART_ROWS", 10**9)
     inline = api.search("元宇宙 区块链", db=kb, limit=ALL)
     assert counted_in[-1] == threading.get_ident()
     assert apart.total > 10 and apart.to_json() == inline.to_json()
