@@ -350,12 +350,52 @@ def test_search_counts_a_querys_words_apart_on_postgresql_and_ranks_as_if_counte
 
     monkeypatch.setattr(match, "_count_terms", observed)
     monkeypatch.setattr(query, "COUNT_APART_ROWS", 1)  # the sample corpus as a large index
-    apart = api.search("元宇宙 区块链", db=kb, limit=ALL)
-    assert counted_in and (counted_in[-1] != threading.get_ident()) is kb.startswith("postgres")
+    queries = ("元宇宙 区块链", "数字 经济", "产业 发展")
+    store = Store(kb)
+    try:
+        # The thread counts if it has its connection before the search needs the weights:
+        # once the pool keeps a second connection, it has it at once.
+        pages = [api.search(words, db=kb, limit=ALL, store=store) for words in queries]
+    finally:
+        store.close()
+    apart = any(thread != threading.get_ident() for thread in counted_in)
+    assert len(counted_in) == len(queries) and apart is kb.startswith("postgres")
     monkeypatch.setattr(query, "COUNT_APART_ROWS", 10**9)
-    inline = api.search("元宇宙 区块链", db=kb, limit=ALL)
+    inline = [api.search(words, db=kb, limit=ALL) for words in queries]
     assert counted_in[-1] == threading.get_ident()
-    assert apart.total > 10 and apart.to_json() == inline.to_json()
+    assert all(page.total > 10 for page in pages)
+    assert [page.to_json() for page in pages] == [page.to_json() for page in inline]
+
+
+def test_search_counts_the_words_itself_when_the_pool_has_no_second_connection(
+    pg_url, documents, monkeypatch
+):
+    """A search holding the pool's only connection does not wait for a second to count its
+    words (a busy server's searches would wait on each other): it counts them itself, and
+    the page is the one counting apart gives. (Words are counted apart on PostgreSQL only.)"""
+    import time
+
+    from sqlalchemy import create_engine
+
+    store = Store(pg_url)
+    try:
+        for document in documents:
+            store.save(document)
+    finally:
+        store.close()
+    monkeypatch.setattr(query, "COUNT_APART_ROWS", 1)  # the sample corpus as a large index
+    request = SearchRequest("元宇宙 区块链", limit=ALL)
+    roomy = create_engine(pg_url)
+    one = create_engine(pg_url, pool_size=1, max_overflow=0, pool_timeout=5)
+    try:
+        apart = query.run_search(roomy, request)
+        started = time.perf_counter()
+        alone = query.run_search(one, request)
+        assert time.perf_counter() - started < 4  # the pool's timeout is 5 s
+    finally:
+        roomy.dispose()
+        one.dispose()
+    assert apart.total > 10 and alone.to_json() == apart.to_json()
 
 
 @pytest.mark.parametrize("title", [False, True])

@@ -8,10 +8,11 @@ results show (document, facet values), and a page's matched facts in one more.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Integer, Row, any_, bindparam, func, select
@@ -200,26 +201,64 @@ def term_weights(
     return [idf(max(indexed, 1), count) for count in counts]
 
 
-def _counted_apart(engine: Engine, terms: list[QueryTerm], top: int) -> list[float]:
-    """Return the terms' weights, counted on a connection of their own."""
-    with engine.connect() as connection:
-        return term_weights(connection, terms, top)
+@dataclass
+class WordCount:
+    """The count of a query's words, for their weights, on PostgreSQL taken in a thread on a
+    second connection while the query matches on the first.
 
-
-def _weights_meanwhile(
-    stack: ExitStack, engine: Engine, connection: Connection, terms: list[QueryTerm], top: int
-) -> Callable[[], list[float]]:
-    """Return how to get the terms' weights once the pool is ranked.
-
-    On PostgreSQL, in a large index, the words of a query of several are counted while it
-    matches, on a second connection: at 1 M items a count of common words (~20-60 ms) is as
-    long as the match, and the server runs both at once. Otherwise they are counted after,
-    on the same connection (SQLite's counts take a few ms).
+    At 1 M items a count of common words (~20-60 ms) is as long as the match, and the server
+    runs both at once. The thread counts only if it gets its connection before the search
+    needs the weights; else the search counts them on its own connection. A busy server's
+    pool may have no connection free, and every search holding one while waiting for a
+    second would wait on the others.
     """
-    if len(terms) < 2 or engine.dialect.name != "postgresql" or top < COUNT_APART_ROWS:
-        return lambda: term_weights(connection, terms, top)
-    background = stack.enter_context(ThreadPoolExecutor(max_workers=1))
-    return background.submit(_counted_apart, engine, terms, top).result
+
+    engine: Engine
+    connection: Connection
+    terms: list[QueryTerm]
+    top: int
+    counter: str = field(default="", init=False)  # who counts: "" undecided, "apart", "here"
+    _decided: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _apart: Future[list[float] | None] | None = field(default=None, init=False)
+
+    def start(self, stack: ExitStack) -> WordCount:
+        """Start counting apart: on PostgreSQL, for a query of several words, in an index of
+        ``COUNT_APART_ROWS`` or more (else the count is taken when the weights are asked)."""
+        if len(self.terms) < 2 or self.engine.dialect.name != "postgresql":
+            return self
+        if self.top < COUNT_APART_ROWS:
+            return self
+        background = ThreadPoolExecutor(max_workers=1)
+        # Not waited for: a thread still waiting for a connection the search did without
+        # gives it back unused.
+        stack.callback(background.shutdown, wait=False)
+        self._apart = background.submit(self._count_apart)
+        return self
+
+    def weights(self) -> list[float]:
+        """Return the words' weights: the thread's if it is counting, else counted here."""
+        if self._apart is None or self._decide("here"):
+            return term_weights(self.connection, self.terms, self.top)
+        weights = self._apart.result()
+        assert weights is not None  # the thread counts once it has decided to
+        return weights
+
+    def drop(self) -> None:
+        """Leave the words uncounted (the query matched nothing), unless the thread already
+        counts them."""
+        self._decide("here")
+
+    def _count_apart(self) -> list[float] | None:
+        with self.engine.connect() as connection:
+            if not self._decide("apart"):
+                return None
+            return term_weights(connection, self.terms, self.top)
+
+    def _decide(self, counter: str) -> bool:
+        """Return whether ``counter`` counts the words: the first to ask does."""
+        with self._decided:
+            self.counter = self.counter or counter
+            return self.counter == counter
 
 
 def _most_specific(regions: list[str]) -> list[str]:
@@ -315,7 +354,7 @@ def run_search(engine: Engine, request: SearchRequest) -> SearchPage:
         filters = filter_tokens(connection, request)
         bounds = index_bounds(connection)  # read once: every match query below starts there
         top = bounds[1] if bounds else 0
-        weights = _weights_meanwhile(stack, engine, connection, terms, top)
+        count = WordCount(engine, connection, terms, top).start(stack)
         # One pass over the index: the newest COUNT_CAP + 1 matches, with their packed facet
         # values, give the total, the facet counts and the pool to rank.
         read_with: tuple[Any, ...] = (SearchItemRow.facet_values,)
@@ -345,8 +384,8 @@ def run_search(engine: Engine, request: SearchRequest) -> SearchPage:
             exact=exact,
         )
         if not ids:
-            # Nothing matched: are items missing from the index? Asked here, on this
-            # connection, while a count of the words (if any) ends on the other.
+            # Nothing matched: are items missing from the index? The words need no count.
+            count.drop()
             return replace(page, unindexed=_unindexed(connection))
         if request.offset >= len(ids):
             return page
@@ -358,7 +397,7 @@ def run_search(engine: Engine, request: SearchRequest) -> SearchPage:
             size = max(POOL, request.offset + request.limit)
             pool_ids = _pool_ids(connection, terms, filters, ids, size, bounds, title_hits)
             pool, displays = _candidates(connection, pool_ids)
-            ranked = rank(pool, terms, weights())
+            ranked = rank(pool, terms, count.weights())
             scored = ranked[request.offset : request.offset + request.limit]
         return replace(page, results=_hits(connection, scored, displays, terms))
 
