@@ -46,6 +46,11 @@ def kb(request, tmp_path_factory, documents):
         url = f"sqlite:///{tmp_path_factory.mktemp('search') / 'kb.db'}"
     else:
         url = postgres_schema(request)
+    return stored(url, documents)
+
+
+def stored(url, documents):
+    """Return ``url`` once the documents are saved in its knowledge base."""
     store = Store(url)
     try:
         for document in documents:
@@ -377,12 +382,7 @@ def test_search_counts_the_words_itself_when_the_pool_has_no_second_connection(
 
     from sqlalchemy import create_engine
 
-    store = Store(pg_url)
-    try:
-        for document in documents:
-            store.save(document)
-    finally:
-        store.close()
+    stored(pg_url, documents)
     monkeypatch.setattr(query, "COUNT_APART_ROWS", 1)  # the sample corpus as a large index
     request = SearchRequest("元宇宙 区块链", limit=ALL)
     roomy = create_engine(pg_url)
