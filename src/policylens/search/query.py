@@ -383,12 +383,10 @@ def run_search(engine: Engine, request: SearchRequest) -> SearchPage:
             facets=facet_counts(row[1] for row in rows),
             exact=exact,
         )
-        if not ids:
-            # Nothing matched: are items missing from the index? The words need no count.
-            count.drop()
-            return replace(page, unindexed=_unindexed(connection))
-        if request.offset >= len(ids):
-            return page
+        if not ids or request.offset >= len(ids):
+            count.drop()  # no page to rank: the words need no count
+            # Nothing matched: are items missing from the index?
+            return page if ids else replace(page, unindexed=_unindexed(connection))
         if not terms:  # filters only: document order
             window = ids[request.offset : request.offset + request.limit]
             candidates, displays = _candidates(connection, window)
